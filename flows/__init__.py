@@ -1,0 +1,1 @@
+"""Prefect flows: thin adapters over `intel.pipeline`."""

@@ -1,0 +1,345 @@
+"""Settings: `intel.toml` plus `INTEL_*` environment variables, validated with pydantic-settings.
+
+Precedence, highest first: environment variables (``INTEL_STORAGE__DATABASE=...``, nested keys
+joined by ``__``; lists as JSON), then the TOML file, then the defaults here. With no file at
+all the embedded default applies: DuckDB at ``data/intel.duckdb`` and the generated demo
+mailbox. Secrets are never written in the file: a secret field holds a reference, ``env:NAME``
+or ``file:PATH``, resolved only when a connection is made.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import core_schema
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from intel.errors import ConfigError
+from intel.parse.folders import ROLES
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "DemoSource",
+    "EmlSource",
+    "ImapSource",
+    "MaildirSource",
+    "MboxSource",
+    "Pop3Source",
+    "SecretRef",
+    "Settings",
+    "SourceConfig",
+    "load_settings",
+    "parse_since",
+]
+
+DEFAULT_CONFIG_PATH = Path("intel.toml")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SINCE = re.compile(r"^(?:all|(\d+)([dwmy])|\d{4}-\d{2}-\d{2})$")
+
+
+class SecretRef(str):
+    """A reference to a secret: ``env:NAME`` or ``file:PATH``. The reference is not secret."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.to_string_ser_schema()
+        )
+
+    def resolve(self) -> SecretStr:
+        """Read the secret now. Raises ConfigError (naming the reference, not the value)."""
+        kind, _, target = self.partition(":")
+        if kind == "env":
+            value = os.environ.get(target)
+            if value is None:
+                raise ConfigError(f"secret {self}: environment variable {target} is not set")
+            return SecretStr(value)
+        path = Path(target).expanduser()
+        try:
+            return SecretStr(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"secret {self}: cannot read {path}: {exc.strerror}") from None
+
+
+def _secret_ref(value: object, info: Any) -> SecretRef | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be a secret reference string such as \"env:NAME\"")
+    kind, sep, target = value.partition(":")
+    if sep and kind in ("env", "file") and target:
+        if kind == "env" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", target):
+            raise ValueError(f"\"{value}\" is not a valid environment variable reference")
+        return SecretRef(value)
+    field = info.field_name
+    suggestion = re.sub(r"[^A-Z0-9]+", "_", f"{info.data.get('name', 'intel')}_{field}".upper()).strip("_")
+    raise ValueError(
+        f"a literal secret is not allowed here; put it in the environment and write "
+        f"{field} = \"env:{suggestion}\" (or \"file:/path/to/secret\")"
+    )
+
+
+def parse_since(value: str, today: date | None = None) -> date | None:
+    """The first day of a sync window: ``6m``, ``1y``, ``2y``, ``30d``, ``2w``, ``all`` (None) or a date."""
+    if value == "all":
+        return None
+    today = today or datetime.now(UTC).date()
+    match = _SINCE.match(value)
+    if match is None:
+        raise ValueError(f"since = \"{value}\" is not one of all, 30d, 6w, 6m, 1y, YYYY-MM-DD")
+    if match.group(1):
+        amount, unit = int(match.group(1)), match.group(2)
+        if unit == "d":
+            return today - timedelta(days=amount)
+        if unit == "w":
+            return today - timedelta(weeks=amount)
+        months = amount * (12 if unit == "y" else 1)
+        year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+        day = min(today.day, 28)
+        return date(year, month + 1, day)
+    return date.fromisoformat(value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _SourceBase(_Strict):
+    name: str
+    enabled: bool = True
+    since: str = "all"
+    folders: list[str] | None = None
+    exclude_folders: list[str] = Field(default_factory=list)
+    folder_roles: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("use letters, digits, '.', '_' or '-' (at most 64 characters)")
+        return value
+
+    @field_validator("since")
+    @classmethod
+    def _check_since(cls, value: str) -> str:
+        parse_since(value)
+        return value
+
+    @field_validator("folder_roles")
+    @classmethod
+    def _check_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        for folder, role in value.items():
+            if role not in ROLES:
+                raise ValueError(f"folder '{folder}': role '{role}' is not one of {', '.join(ROLES)}")
+        return value
+
+
+class MboxSource(_SourceBase):
+    """An mbox file, a directory of mbox files, or a glob pattern of them."""
+
+    type: Literal["mbox"]
+    path: str
+
+
+class MaildirSource(_SourceBase):
+    """A Maildir or Maildir++ tree (subfolders as ``.Name`` directories)."""
+
+    type: Literal["maildir"]
+    path: Path
+
+
+class EmlSource(_SourceBase):
+    """A directory of ``.eml`` files; subdirectories are folders."""
+
+    type: Literal["eml"]
+    path: Path
+
+
+class DemoSource(_SourceBase):
+    """The generated demo mailbox, written as a Maildir under `path` and read from there."""
+
+    type: Literal["demo"]
+    path: Path = Path("data/demo/maildir")
+
+
+class _ServerSource(_SourceBase):
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    allow_insecure: bool = False
+    ca_file: Path | None = None
+    username: str
+    password: SecretRef | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    _secret = field_validator("password", mode="before")(_secret_ref)
+
+    @model_validator(mode="after")
+    def _check_security(self) -> _ServerSource:
+        if self.security == "none" and not self.allow_insecure:
+            raise ValueError(
+                f"source '{self.name}': security = \"none\" sends the password in clear; "
+                "use \"ssl\" or \"starttls\", or set allow_insecure = true"
+            )
+        return self
+
+
+class ImapSource(_ServerSource):
+    type: Literal["imap"]
+    auth: Literal["password", "xoauth2"] = "password"
+    batch_size: int = Field(default=200, ge=1, le=5000)
+
+
+class Pop3Source(_ServerSource):
+    type: Literal["pop3"]
+
+
+SourceConfig = Annotated[
+    MboxSource | MaildirSource | EmlSource | DemoSource | ImapSource | Pop3Source,
+    Field(discriminator="type"),
+]
+
+
+class StorageSettings(_Strict):
+    database: Path = Path("data/intel.duckdb")
+    snapshot: Path | None = None  # default: <database stem>.snapshot.duckdb beside it
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    parse_workers: int = Field(default=0, ge=0, le=64)  # 0: one per available core
+
+    @property
+    def snapshot_path(self) -> Path:
+        if self.snapshot is not None:
+            return self.snapshot
+        return self.database.with_name(self.database.stem + ".snapshot" + self.database.suffix)
+
+
+class IdentitySettings(_Strict):
+    addresses: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseSettings):
+    """Everything the pipeline reads from configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INTEL_", env_nested_delimiter="__", extra="forbid", frozen=True, populate_by_name=True
+    )
+    # Where the settings came from, for messages; set by load_settings, not a config key.
+    _origin: str = PrivateAttr(default="defaults")
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    sources: list[SourceConfig] = Field(default_factory=list, alias="source")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; environment variables override it.
+        return (env_settings, init_settings)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[Any]) -> list[Any]:
+        names = [s.name for s in value]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
+        return value
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+    def source(self, name: str) -> Any:
+        for candidate in self.sources:
+            if candidate.name == name:
+                return candidate
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named '{name}' (configured: {known})")
+
+
+def _embedded_default() -> dict[str, Any]:
+    from intel.demo import DEMO_IDENTITY
+
+    return {"identity": {"addresses": list(DEMO_IDENTITY)}, "source": [{"name": "demo", "type": "demo"}]}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc_parts: list[str] = []
+    for part in error["loc"]:
+        if isinstance(part, int):
+            loc_parts[-1:] = [f"{loc_parts[-1]}[{part}]"] if loc_parts else [f"[{part}]"]
+        elif part in ("mbox", "maildir", "eml", "demo", "imap", "pop3") and loc_parts and loc_parts[-1].endswith("]"):
+            continue  # the discriminator tag pydantic adds to the path
+        else:
+            loc_parts.append(str(part))
+    key = ".".join(loc_parts) or "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{key}'"
+    if kind == "missing":
+        return f"missing required key '{key}'"
+    if kind == "union_tag_invalid":
+        return f"{key}: unknown source type; expected one of mbox, maildir, eml, demo, imap, pop3"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if "input" in error and kind.endswith(("_type", "_parsing")) and not isinstance(error["input"], dict | list):
+        message += f" (got {error['input']!r})"
+    return f"{key}: {message}"
+
+
+def load_settings(path: Path | None = None, *, database: Path | None = None) -> Settings:
+    """Load settings from `path` (or ``INTEL_CONFIG``, or ``./intel.toml``) plus the environment.
+
+    With no file at all the embedded default is used. Every problem is one ConfigError that
+    names the file and the key.
+    """
+    explicit = path is not None or "INTEL_CONFIG" in os.environ
+    config_path = Path(path or os.environ.get("INTEL_CONFIG") or DEFAULT_CONFIG_PATH)
+    data: dict[str, Any]
+    if config_path.is_file():
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_path}: cannot read: {exc}") from None
+        origin = str(config_path)
+    elif explicit:
+        raise ConfigError(f"config file {config_path} does not exist")
+    else:
+        data = _embedded_default()
+        origin = "embedded default (no intel.toml)"
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = _describe(dict(errors[0]))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{origin}: {first}{more}") from None
+    if database is not None:
+        settings = settings.model_copy(
+            update={"storage": settings.storage.model_copy(update={"database": database, "snapshot": None})}
+        )
+    settings._origin = origin
+    return settings

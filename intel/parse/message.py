@@ -1,0 +1,205 @@
+"""`parse_message`: raw RFC 822 bytes -> `ParsedMessage`. Pure, never raises."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email import errors as email_errors
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from intel.parse.body import extract_body
+from intel.parse.dates import is_plausible, parse_date, received_date
+from intel.parse.headers import decode_header_value, normalize_subject, parse_addresses
+from intel.parse.model import Address, ParsedMessage
+from intel.parse.quotes import split_reply
+from intel.parse.signature import split_signature
+
+__all__ = ["PARSER_VERSION", "parse_message"]
+
+# Bump when parsing changes what it produces, so stored rows can be re-parsed from raw.
+PARSER_VERSION = "1"
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_BARE_MSGID = re.compile(r"^\s*([^<>\s]+@[^<>\s]+)\s*$")
+# Headers kept verbatim (decoded) in `ParsedMessage.headers` because analyses use them.
+_KEPT_HEADERS = (
+    "list-id",
+    "auto-submitted",
+    "precedence",
+    "x-mailer",
+    "user-agent",
+    "x-auto-response-suppress",
+    "importance",
+    "x-priority",
+    "return-path",
+    "content-language",
+)
+# Defects that mean the MIME structure itself is broken (as opposed to cosmetic issues).
+_STRUCTURE_DEFECTS = (
+    email_errors.StartBoundaryNotFoundDefect,
+    email_errors.CloseBoundaryNotFoundDefect,
+    email_errors.MultipartInvariantViolationDefect,
+    email_errors.NoBoundaryInMultipartDefect,
+    email_errors.FirstHeaderLineIsContinuationDefect,
+    email_errors.MissingHeaderBodySeparatorDefect,
+    email_errors.InvalidBase64PaddingDefect,
+    email_errors.InvalidBase64CharactersDefect,
+    email_errors.InvalidBase64LengthDefect,
+)
+_PARSER = BytesParser(policy=compat32)
+
+
+def _message_ids(value: str | None) -> list[str]:
+    if not value:
+        return []
+    found = [f"<{m}>" for m in _MSGID.findall(value)]
+    if not found:
+        bare = _BARE_MSGID.match(value)
+        if bare:
+            found = [f"<{bare.group(1)}>"]
+    return found
+
+
+def _header_map(message: Message) -> dict[str, list[str]]:
+    """Lower-cased header name -> values in order (one pass instead of a scan per lookup)."""
+    headers: dict[str, list[str]] = {}
+    # raw_items keeps raw 8-bit bytes as surrogate escapes (items() would turn them into U+FFFD),
+    # so decode_header_value can recover undeclared UTF-8.
+    for name, value in message.raw_items():
+        headers.setdefault(name.lower(), []).append(str(value))
+    return headers
+
+
+def _collect_defects(message: Message, problems: list[str]) -> None:
+    stack = [message]
+    seen = 0
+    while stack and seen < 1000:
+        part = stack.pop()
+        seen += 1
+        if any(isinstance(defect, _STRUCTURE_DEFECTS) for defect in getattr(part, "defects", [])):
+            if "broken_mime" not in problems:
+                problems.append("broken_mime")
+            return
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(p for p in payload if isinstance(p, Message))
+
+
+def parse_message(
+    raw: bytes,
+    *,
+    internal_date: datetime | None = None,
+    ingest_time: datetime | None = None,
+) -> ParsedMessage:
+    """Parse one raw message. Every problem found is recorded in `problems`; nothing raises.
+
+    Args:
+        raw: the exact bytes of the message.
+        internal_date: the date the source knows for it (mbox From_ line, IMAP INTERNALDATE),
+            used when the message has no usable Date or Received header.
+        ingest_time: when we read it; the last fallback for the date. Defaults to now.
+    """
+    problems: list[str] = []
+    now = ingest_time or datetime.now(UTC)
+    if not raw.strip():
+        problems.append("empty_message")
+    try:
+        message = _PARSER.parsebytes(raw)
+    except Exception:  # the stdlib parser is lenient; anything it raises means hostile input
+        problems.append("broken_mime")
+        message = Message()
+    _collect_defects(message, problems)
+    header_map = _header_map(message)
+
+    def first(name: str) -> str | None:
+        values = header_map.get(name)
+        return values[0] if values else None
+
+    subject = decode_header_value(first("subject"), problems)
+    from_list = parse_addresses(header_map.get("from", []), "from", problems)
+    sender_list = parse_addresses(header_map.get("sender", []), "sender", problems)
+    to = parse_addresses(header_map.get("to", []), "to", problems)
+    cc = parse_addresses(header_map.get("cc", []), "cc", problems)
+    bcc = parse_addresses(header_map.get("bcc", []), "bcc", problems)
+    reply_to = parse_addresses(header_map.get("reply-to", []), "reply-to", problems)
+
+    message_ids = _message_ids(first("message-id"))
+    rfc_message_id = message_ids[0] if message_ids else None
+    if rfc_message_id is None:
+        problems.append("missing_message_id")
+    in_reply_to_ids = _message_ids(first("in-reply-to"))
+    references = _message_ids(" ".join(header_map.get("references", [])))
+    # Some clients put only In-Reply-To; JWZ treats it as the last reference.
+    in_reply_to = in_reply_to_ids[0] if in_reply_to_ids else None
+    references = [r for r in dict.fromkeys(references) if r != rfc_message_id]
+
+    sent_at, offset, date_source = _resolve_date(header_map, internal_date, now, problems)
+
+    body_text, body_html, attachments = extract_body(message, problems)
+    if not body_text and not attachments:
+        problems.append("empty_body")
+    reply_text, quoted_text = split_reply(body_text)
+    sender_name = from_list[0].name if from_list else ""
+    new_text, signature = split_signature(reply_text, sender_name)
+
+    headers = {}
+    for name in _KEPT_HEADERS:
+        value = first(name)
+        if value is not None:
+            headers[name] = decode_header_value(value)[:1000]
+
+    return ParsedMessage(
+        rfc_message_id=rfc_message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        subject=subject,
+        normalized_subject=normalize_subject(subject),
+        from_=from_list[0] if from_list else None,
+        sender=sender_list[0] if sender_list else None,
+        reply_to=reply_to,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        sent_at=sent_at,
+        sent_at_offset_minutes=offset,
+        date_source=date_source,
+        body_text=body_text,
+        body_html=body_html,
+        new_text=new_text,
+        quoted_text=quoted_text,
+        signature=signature,
+        attachments=attachments,
+        headers=headers,
+        size=len(raw),
+        problems=problems,
+    )
+
+
+def _resolve_date(
+    header_map: dict[str, list[str]], internal_date: datetime | None, now: datetime, problems: list[str]
+) -> tuple[datetime, int | None, str]:
+    dates = header_map.get("date")
+    header = dates[0] if dates else None
+    if header is None:
+        problems.append("missing_date")
+    else:
+        parsed = parse_date(decode_header_value(header))
+        if parsed is not None and is_plausible(parsed[0], now):
+            return parsed[0], parsed[1], "header"
+        problems.append("bad_date")
+    received = received_date(header_map.get("received", []))
+    if received is not None and is_plausible(received[0], now):
+        return received[0], received[1], "received"
+    if internal_date is not None:
+        when = internal_date if internal_date.tzinfo else internal_date.replace(tzinfo=UTC)
+        offset = when.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else None
+        return when.astimezone(UTC), minutes, "internal"
+    return now.astimezone(UTC), None, "ingest"
+
+
+def primary_sender(parsed: ParsedMessage) -> Address | None:
+    """The author: From, else Sender (mailing lists sometimes strip From)."""
+    return parsed.from_ or parsed.sender

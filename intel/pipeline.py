@@ -1,0 +1,185 @@
+"""The pipeline stages as plain functions: what the Prefect flows and the CLI call.
+
+Each stage opens the database for writing only while it writes and records itself in `loads`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from intel.config import DemoSource, EmlSource, MaildirSource, MboxSource, Settings
+from intel.errors import IntelError, SourceError
+from intel.parse import Identity, classify_direction
+from intel.parse.parallel import ParallelParser
+from intel.sources.base import Batch, MailSource, SourceState
+from intel.sources.files import EmlDirSource, MboxSource as MboxReader
+from intel.sources.files import MaildirSource as MaildirReader
+from intel.store import Store, open_store, publish_snapshot
+from intel.store.messages import StoredMessage, existing_keys, known_locations, source_cursors, write_batch
+from intel.store.threads import rebuild_threads, threads_are_current
+
+__all__ = ["RunSummary", "SyncResult", "build_source", "publish", "summarize", "sync_source", "thread_messages"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+@dataclass
+class SyncResult:
+    source: str
+    load_id: int
+    seen: int = 0
+    new: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunSummary:
+    database: Path
+    snapshot: Path | None
+    syncs: list[SyncResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_source(config: Any) -> MailSource:
+    """The reader for one configured source."""
+    if isinstance(config, DemoSource):
+        from intel.demo import write_demo_maildir
+
+        if not config.path.exists():
+            write_demo_maildir(config.path)
+        return MaildirReader(config.name, config.path, config.folder_roles)
+    if isinstance(config, MboxSource):
+        return MboxReader(config.name, config.path, config.folder_roles)
+    if isinstance(config, MaildirSource):
+        return MaildirReader(config.name, config.path, config.folder_roles)
+    if isinstance(config, EmlSource):
+        return EmlDirSource(config.name, config.path, config.folder_roles)
+    raise SourceError(f"source '{config.name}': type '{config.type}' is not supported yet")
+
+
+@dataclass
+class _Prepared:
+    """A batch whose new messages are being parsed (possibly in worker processes)."""
+
+    batch: Batch
+    keys: list[str]
+    new_positions: list[int]
+    parsed: Any  # handle with .result() -> list[ParsedMessage]
+
+
+def _prepare(store: Store, batch: Batch, parser: ParallelParser) -> _Prepared:
+    keys = [hashlib.sha256(m.data).hexdigest() for m in batch.messages]
+    existing = existing_keys(store, keys)
+    new_positions: list[int] = []
+    chosen: set[str] = set()
+    for position, key in enumerate(keys):
+        if key not in existing and key not in chosen:
+            chosen.add(key)
+            new_positions.append(position)
+    items = [(batch.messages[i].data, batch.messages[i].internal_date) for i in new_positions]
+    return _Prepared(batch, keys, new_positions, parser.submit(items, datetime.now(UTC)))
+
+
+def _stored_messages(prepared: _Prepared, identity: Identity) -> list[StoredMessage]:
+    parsed_by_position = dict(zip(prepared.new_positions, prepared.parsed.result(), strict=True))
+    items: list[StoredMessage] = []
+    for position, (raw, key) in enumerate(zip(prepared.batch.messages, prepared.keys, strict=True)):
+        parsed = parsed_by_position.get(position)
+        if parsed is None:
+            items.append(StoredMessage(key, raw, None, None))
+            continue
+        author = parsed.from_ or parsed.sender
+        recipients = [a.address for a in (*parsed.to, *parsed.cc, *parsed.bcc)]
+        direction = classify_direction(author.address if author else None, recipients, identity, raw.folder_role)
+        items.append(StoredMessage(key, raw, parsed, direction))
+    return items
+
+
+def sync_source(settings: Settings, name: str, progress: Progress | None = None) -> SyncResult:
+    """Bring one source up to date: new raw messages stored, parsed, cursors advanced.
+
+    Batch k+1 is read and parsed (on every core) while batch k is written, and each batch is
+    committed together with the cursor it reaches.
+    """
+    config = settings.source(name)
+    identity = Identity(settings.identity.addresses)
+    source = build_source(config)
+    with open_store(settings.storage.database) as store, ParallelParser(settings.storage.parse_workers) as parser:
+        load_id = store.begin_load("sync", name)
+        result = SyncResult(name, load_id)
+        state = SourceState(
+            cursors=source_cursors(store, name),
+            known_locations=lambda folder: known_locations(store, name, folder),
+        )
+
+        def write(prepared: _Prepared) -> None:
+            items = _stored_messages(prepared, identity)
+            result.new += write_batch(store, load_id, name, items, prepared.batch.cursors, identity)
+            result.seen += len(items)
+            if progress is not None:
+                progress(len(items))
+
+        try:
+            pending: _Prepared | None = None
+            for batch in source.batches(state, settings.storage.batch_size):
+                prepared = _prepare(store, batch, parser)
+                if pending is not None:
+                    write(pending)
+                pending = prepared
+            if pending is not None:
+                write(pending)
+        except IntelError as exc:
+            result.error = str(exc)
+            store.finish_load(load_id, "failed", error=result.error, details={"seen": result.seen, "new": result.new})
+            raise
+        except Exception as exc:
+            result.error = f"source '{name}': unexpected error: {type(exc).__name__}: {exc}"
+            store.finish_load(load_id, "failed", error=result.error)
+            raise
+        store.finish_load(load_id, "ok", details={"seen": result.seen, "new": result.new})
+    log.info("source %s: %d messages seen, %d new", name, result.seen, result.new)
+    return result
+
+
+def thread_messages(settings: Settings, *, force: bool = False) -> dict[str, int]:
+    """Run threading when new messages arrived since the last run (or when forced)."""
+    with open_store(settings.storage.database) as store:
+        if not force and threads_are_current(store):
+            return {"skipped": 1}
+        load_id = store.begin_load("thread")
+        counts = rebuild_threads(store, load_id)
+        store.finish_load(load_id, "ok", details=counts)
+    return counts
+
+
+def publish(settings: Settings) -> Path:
+    """Publish the read-only snapshot for BI tools and notebooks."""
+    return publish_snapshot(settings.storage.database, settings.storage.snapshot_path)
+
+
+def summarize(settings: Settings) -> dict[str, int]:
+    """Row counts of the public tables, for the end-of-run summary."""
+    counts: dict[str, int] = {}
+    with open_store(settings.storage.database) as store:
+        for table in ("messages", "threads", "message_locations", "message_addresses"):
+            row = store.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # table names are our constants
+            counts[table] = int(row[0]) if row else 0
+        row = store.con.execute(
+            "SELECT count(DISTINCT address) FROM message_addresses WHERE NOT is_identity"
+        ).fetchone()
+        counts["correspondents"] = int(row[0]) if row else 0
+        for direction, n in store.con.execute(
+            "SELECT direction, count(*) FROM messages GROUP BY direction ORDER BY direction"
+        ).fetchall():
+            counts[f"messages_{direction}"] = int(n)
+        row = store.con.execute("SELECT count(*) FROM messages WHERE len(parse_problems) > 0").fetchone()
+        counts["messages_with_problems"] = int(row[0]) if row else 0
+    return counts

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install the system packages the integration tests need: Dovecot (IMAP + POP3) and openssl.
+#
+# Idempotent: does nothing when `dovecot` and `openssl` are already on PATH. The tests start
+# their own Dovecot from a private config, so the packaged system service must not start:
+# a policy-rc.d that refuses service starts is in place for the duration of the install
+# (and an existing one is left alone).
+set -euo pipefail
+
+need=()
+command -v dovecot >/dev/null 2>&1 || PATH="$PATH:/usr/sbin" command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd dovecot-pop3d)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ "${#need[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        exec sudo -n "$0" "$@"
+    fi
+    echo "install-system-deps: need root to install ${need[*]} (or install them yourself)" >&2
+    exit 1
+fi
+
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# temporary: keep apt from starting services\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    added_policy=1
+fi
+cleanup() {
+    if [ "$added_policy" -eq 1 ]; then
+        rm -f "$policy"
+    fi
+}
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-system-deps: installing ${need[*]}" >&2
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Belt and braces: if an init system started the packaged service anyway, stop it.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then
+    systemctl stop dovecot || true
+    systemctl disable dovecot >/dev/null 2>&1 || true
+fi
