@@ -39,8 +39,13 @@ def _transient_only(task: Any, task_run: Any, state: State) -> bool:
     return False
 
 
-@task(name="sync-source", retries=3, retry_delay_seconds=[5, 30, 120], retry_condition_fn=_transient_only,
-      cache_policy=NO_CACHE)
+@task(
+    name="sync-source",
+    retries=3,
+    retry_delay_seconds=[5, 30, 120],
+    retry_condition_fn=_transient_only,
+    cache_policy=NO_CACHE,
+)
 def sync_source(settings: Settings, name: str) -> pipeline.SyncResult:
     result = pipeline.sync_source(settings, name)
     get_run_logger().info("source %s: %d messages seen, %d new", name, result.seen, result.new)

@@ -89,7 +89,9 @@ def _print_summary(settings: Settings, summary: Any) -> None:
             f"in {c.get('threads', 0)} threads with {c.get('correspondents', 0)} correspondents"
         )
         if c.get("messages_with_problems"):
-            typer.echo(f"problems:  {c['messages_with_problems']} messages have parse problems (see messages.parse_problems)")
+            typer.echo(
+                f"problems:  {c['messages_with_problems']} messages have parse problems (see messages.parse_problems)"
+            )
 
 
 @app.command()
@@ -154,7 +156,9 @@ def main() -> None:
     """Entry point: every failure is one line on stderr and a non-zero exit."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False click returns the code of a typer.Exit instead of raising it.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except IntelError as exc:
         if _state.verbose:
             logging.getLogger("intel").exception("failed")

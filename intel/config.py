@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
-    GetCoreSchemaHandler,
     Field,
+    GetCoreSchemaHandler,
     PrivateAttr,
     SecretStr,
     ValidationError,
@@ -81,17 +81,17 @@ def _secret_ref(value: object, info: Any) -> SecretRef | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ValueError("must be a secret reference string such as \"env:NAME\"")
+        raise ValueError('must be a secret reference string such as "env:NAME"')
     kind, sep, target = value.partition(":")
     if sep and kind in ("env", "file") and target:
         if kind == "env" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", target):
-            raise ValueError(f"\"{value}\" is not a valid environment variable reference")
+            raise ValueError(f'"{value}" is not a valid environment variable reference')
         return SecretRef(value)
     field = info.field_name
     suggestion = re.sub(r"[^A-Z0-9]+", "_", f"{info.data.get('name', 'intel')}_{field}".upper()).strip("_")
     raise ValueError(
         f"a literal secret is not allowed here; put it in the environment and write "
-        f"{field} = \"env:{suggestion}\" (or \"file:/path/to/secret\")"
+        f'{field} = "env:{suggestion}" (or "file:/path/to/secret")'
     )
 
 
@@ -102,7 +102,7 @@ def parse_since(value: str, today: date | None = None) -> date | None:
     today = today or datetime.now(UTC).date()
     match = _SINCE.match(value)
     if match is None:
-        raise ValueError(f"since = \"{value}\" is not one of all, 30d, 6w, 6m, 1y, YYYY-MM-DD")
+        raise ValueError(f'since = "{value}" is not one of all, 30d, 6w, 6m, 1y, YYYY-MM-DD')
     if match.group(1):
         amount, unit = int(match.group(1)), match.group(2)
         if unit == "d":
@@ -179,34 +179,55 @@ class DemoSource(_SourceBase):
 
 
 class _ServerSource(_SourceBase):
+    """What IMAP and POP3 sources share: where the server is, how to secure and log in, retries."""
+
     host: str
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: by protocol and security
     security: Literal["ssl", "starttls", "none"] = "ssl"
     allow_insecure: bool = False
     ca_file: Path | None = None
     username: str
     password: SecretRef | None = None
-    timeout: float = Field(default=30.0, gt=0)
+    auth: Literal["password", "xoauth2"] = "password"
+    # XOAUTH2 only: "package.module:factory", called with this source's config, returning an
+    # object with access_token() and invalidate() (see intel.sources.tokens). Without it the
+    # access token is read from `password` (a secret reference) on every connection.
+    token_provider: str | None = None
+    timeout: float = Field(default=30.0, gt=0)  # seconds, for connecting and for every read
+    retries: int = Field(default=3, ge=0, le=20)  # in-process retries of transient faults
+    retry_backoff: float = Field(default=2.0, ge=0)  # first delay in seconds; doubles per retry
 
     _secret = field_validator("password", mode="before")(_secret_ref)
+
+    @field_validator("token_provider")
+    @classmethod
+    def _check_token_provider(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+            raise ValueError(f'"{value}" is not of the form "package.module:factory"')
+        return value
 
     @model_validator(mode="after")
     def _check_security(self) -> _ServerSource:
         if self.security == "none" and not self.allow_insecure:
             raise ValueError(
                 f"source '{self.name}': security = \"none\" sends the password in clear; "
-                "use \"ssl\" or \"starttls\", or set allow_insecure = true"
+                'use "ssl" or "starttls", or set allow_insecure = true'
             )
+        if self.auth == "password" and self.token_provider is not None:
+            raise ValueError(f"source '{self.name}': token_provider is only used with auth = \"xoauth2\"")
         return self
 
 
 class ImapSource(_ServerSource):
+    """An IMAP mailbox, read-only (EXAMINE and BODY.PEEK), incremental per folder."""
+
     type: Literal["imap"]
-    auth: Literal["password", "xoauth2"] = "password"
-    batch_size: int = Field(default=200, ge=1, le=5000)
+    batch_size: int = Field(default=200, ge=1, le=5000)  # messages per UID FETCH command
 
 
 class Pop3Source(_ServerSource):
+    """A POP3 maildrop, read-only (never DELE); its cursor is the set of UIDLs already stored."""
+
     type: Literal["pop3"]
 
 

@@ -287,7 +287,9 @@ class _Actor:
         return self.email.rpartition("@")[2]
 
 
-_HQ: dict[str, Any] = dict(company="Harborlight Software", staff=True, company_key="harborlight", company_short="Harborlight")
+_HQ: dict[str, Any] = dict(
+    company="Harborlight Software", staff=True, company_key="harborlight", company_short="Harborlight"
+)
 _PRIYA = _Actor("priya", "Priya Raman", "Priya", "support@harborlight.example", "Support Engineer",
                 offset=60, tz_label="UK time", client="gmail", display="Harborlight Support", **_HQ)  # fmt: skip
 _DANIEL = _Actor("daniel", "Daniel Okafor", "Daniel", "daniel.okafor@harborlight.example", "Account Executive",
@@ -383,14 +385,14 @@ _DEPTS = (
     "onboarding",
 )
 _HOWTOS = (
-    "limit it to a single business unit",
-    "run it outside business hours",
+    "limit access to a single business unit",
+    "schedule runs outside business hours",
     "map our custom fields",
     "restrict access to team leads only",
     "send the results to our data warehouse",
-    "handle more than one region at a time",
-    "keep the history for longer than 90 days",
-    "trigger it from our own scripts",
+    "cover more than one region at a time",
+    "keep more than 90 days of history",
+    "trigger runs from our own scripts",
     "exclude test accounts",
 )
 _SINCE = ("yesterday's update", "the upgrade to {version}", "Monday morning", "the weekend", "your maintenance window")
@@ -462,22 +464,29 @@ _EVENTS = (
     "webinar last week",
 )
 
-_GREET_PERSON = ("Hi {name},", "Hello {name},", "Hi {name},", "Dear {name},", "Hey {name},", "{name},", "Good {part} {name},")
-_GREET_TEAM = ("Hi Harborlight team,", "Hello,", "Hi there,", "Hello support team,", "Dear Harborlight team,", "Hi all,")
+_GREET_PERSON = (
+    "Hi {name},",
+    "Hello {name},",
+    "Hi {name},",
+    "Dear {name},",
+    "Hey {name},",
+    "{name},",
+    "Good {part} {name},",
+)
+_GREET_TEAM = (
+    "Hi Harborlight team,",
+    "Hello,",
+    "Hi there,",
+    "Hello support team,",
+    "Dear Harborlight team,",
+    "Hi all,",
+)
 _GREET_SALES = ("Hello,", "Hi there,", "Dear Sales team,", "Hi Harborlight team,")
 _OPEN_FIRST = (
     "I hope you're well.",
     "Hope you're having a good week.",
     "I hope this email finds you well.",
     "",
-    "",
-    "",
-)
-_OPEN_REPLY = (
-    "Thanks for getting back to me.",
-    "Thanks for the quick reply.",
-    "Thanks for your email.",
-    "Thank you for the update.",
     "",
     "",
 )
@@ -628,6 +637,7 @@ class _Ctx:
             "req": s["req"],
             "extra": s["extra"],
             "pct": s["pct"],
+            "adoption": s["adoption"],
             "company": customer.company_short,
             "city": customer.city,
             "their": self.to.first,
@@ -713,8 +723,10 @@ class _Ctx:
             day = _monday(today) + timedelta(days=7 + rng.randrange(5))
             return f"by next {_WEEKDAYS[day.weekday()]}", day.isoformat()
         day = _weekday_on_or_after(today + timedelta(days=rng.randint(3, 14)))
-        text = f"by {_MONTHS[day.month - 1]} {day.day}{_ordinal(day.day)}" if rng.random() < 0.5 else (
-            f"by {day.day} {_MONTHS[day.month - 1]}"
+        text = (
+            f"by {_MONTHS[day.month - 1]} {day.day}{_ordinal(day.day)}"
+            if rng.random() < 0.5
+            else (f"by {day.day} {_MONTHS[day.month - 1]}")
         )
         return text, day.isoformat()
 
@@ -781,8 +793,17 @@ def _join(*sentences: str) -> str:
 
 
 def _opener(x: _Ctx) -> str:
+    """An optional first sentence that fits where the conversation stands."""
     if x.reply:
-        return x.pick(_OPEN_REPLY)
+        msgs = x.thread.msgs
+        if msgs[-1].sender == x.sender:
+            return ""
+        options = ["Thanks for your email.", "", ""]
+        if len(msgs) >= 2 and msgs[-2].sender == x.sender:  # they answered me
+            options += ["Thanks for getting back to me.", "Thank you for the update."]
+            if x.sent - msgs[-1].sent_at < timedelta(hours=4):
+                options.append("Thanks for the quick reply.")
+        return x.pick(options)
     if x.sent.weekday() == 0 and x.chance(0.3):
         return "Hope you had a good weekend."
     if x.sent.weekday() == 4 and x.chance(0.3):
@@ -834,7 +855,10 @@ def _c_support_question(x: _Ctx) -> _Content:
         )
     )
     return x.content(
-        [_join(_opener(x), ask, context), _join(puzzle, close)], "query", "neutral", "confused" if confused else "neutral"
+        [_join(_opener(x), ask, context), _join(puzzle, close)],
+        "query",
+        "neutral",
+        "confused" if confused else "neutral",
     )
 
 
@@ -895,12 +919,20 @@ def _c_bug_report(x: _Ctx) -> _Content:
 def _c_complaint(x: _Ctx) -> _Content:
     """A follow-up complaint; `level` 2, 3, 4... rises in frustration."""
     days = (x.sent.date() - x.state.get("reported", x.sent.date())).days
+    x.state["angry"] = True
     if x.level <= 2:
-        options = [
-            "I'm following up on my email below. We still haven't heard anything and {feature} is still not working.",
-            "This is the second time I've had to chase this.",
-            "I haven't had a reply to my message below, and the problem with {feature} is getting worse.",
-        ]
+        if x.thread.msgs[-1].sender.staff:  # they did answer, but it didn't help
+            options = [
+                "The workaround you suggested hasn't helped, and {feature} is still failing.",
+                "I'm sorry, but this is still not fixed, and waiting another week isn't an option for us.",
+                "We tried everything you suggested and the problem with {feature} is still there.",
+            ]
+        else:
+            options = [
+                "Following up on my email below: we still haven't heard anything, and {feature} still isn't working.",
+                "This is the second time I've had to chase this.",
+                "I haven't had a reply to my message below, and the problem with {feature} is getting worse.",
+            ]
         if days >= 2:
             options.append("It has now been {days} days since I reported this and the problem is still there.")
         first = x.fill(x.pick(options), days=days)
@@ -1020,7 +1052,9 @@ def _c_provide_details(x: _Ctx) -> _Content:
         f'The exact error is "{error}".',
         f"Our workspace ID is hl-{x.rng.randint(10000, 99999)}.",
     ]
-    last = x.pick(("It last worked on Friday.", "It was fine until last week.", "It worked this morning, then stopped."))
+    last = x.pick(
+        ("It last worked on Friday.", "It was fine until last week.", "It worked this morning, then stopped.")
+    )
     attach = "I've attached an export of the failed jobs from our side." if x.attach else ""
     return x.content([_join(first, *details), _join(last, attach)], "other", "neutral", "neutral")
 
@@ -1168,7 +1202,7 @@ def _c_confirm(x: _Ctx) -> _Content:
             f"The best number to reach me on is {x.sender.phones[0][1]}." if x.sender.phones else "",
         )
     )
-    happy = x.chance(0.6)
+    happy = not x.state.get("angry") and x.chance(0.6)
     return x.content(
         [_join(_opener(x) if happy else "", sentence, extra)],
         "other",
@@ -1205,7 +1239,7 @@ def _c_meeting_proposal(x: _Ctx) -> _Content:
                 "We'll be in {city} that week, so we could come to your office.",
                 "A video call is fine too if that's easier.",
                 "It should take about 45 minutes.",
-                "I'd like to include two people from our {dept} team.",
+                "Two people from our {dept} team will join as well.",
             )
         ),
         city=x.to.city or "Bristol",
@@ -1237,7 +1271,7 @@ def _c_resolution(x: _Ctx) -> _Content:
     first = x.fill(
         x.pick(
             (
-                "Good news: the fix for {feature} went live this morning, and everything looks healthy on your workspace.",
+                "Good news: the fix for {feature} went live this morning, and your workspace looks healthy again.",
                 "Quick update: the fix for {feature} was deployed last night and the error rate is back to zero.",
                 "The patch for {feature} is now live for all customers.",
             )
@@ -1321,7 +1355,7 @@ def _c_thanks_reply(x: _Ctx) -> _Content:
     more = x.fill(
         x.pick(
             (
-                "We'd love to feature {company} in a short case study; no pressure at all, but let me know if you're open to it.",
+                "We'd love to feature {company} in a short case study. No pressure, just let me know if you're keen.",
                 "Glad to hear the rollout went so smoothly.",
                 "We'll keep the improvements coming.",
             )
@@ -1347,7 +1381,7 @@ def _c_purchase_inquiry(x: _Ctx) -> _Content:
         first = x.fill(
             x.pick(
                 (
-                    "We're evaluating helpdesk tools for our {dept} team ({seats} agents) and Beacon is on our shortlist.",
+                    "We're evaluating helpdesk tools for our {dept} team ({seats} agents), and Beacon is shortlisted.",
                     "I'm looking for pricing for Beacon for our {dept} team.",
                     "We're planning to replace our current ticketing system later this year.",
                 )
@@ -1378,7 +1412,7 @@ def _c_purchase_inquiry(x: _Ctx) -> _Content:
             x.task_sentence(
                 ("ideally we'd like to have a quote {due}, as {reason}.", "could you send it over {due}? {Reason}."),
                 reason=x.pick(_REASONS),
-                Reason=x.pick(_REASONS).capitalize(),
+                Reason=_cap(x.pick(_REASONS)),
             )
         )
     return x.content(
@@ -1458,18 +1492,38 @@ def _c_send_quote(x: _Ctx) -> _Content:
     return x.content([_join(_opener(x), first), _join(more, close)], "other", "neutral", "neutral")
 
 
+_FOLLOWUPS = {
+    "term": (
+        "Before we sign, is there any flexibility on price for a three-year term?",
+        "Yes, for a three-year term we can offer {disc}% off the list price.",
+    ),
+    "extra": (
+        "Could you add {extra} more licences for our {city} office?",
+        "Adding {extra} licences is no problem, at the same per-seat price.",
+    ),
+    "onboarding": (
+        "Does the price include onboarding and training?",
+        "Yes: onboarding and two training sessions are included at no extra cost.",
+    ),
+    "upgrade": (
+        "Can we start on {plan} and upgrade to Enterprise mid-term?",
+        "Upgrading mid-term is no problem; we simply pro-rate the difference.",
+    ),
+}
+
+
 def _c_purchase_followup(x: _Ctx) -> _Content:
-    first = x.pick(("Thanks for the quote, it looks good.", "Thanks, we've reviewed the quote internally."))
-    ask = x.fill(
-        x.pick(
-            (
-                "Before we sign, is there any flexibility on price for a three-year term?",
-                "Could you add {extra} more licences for our {city} office?",
-                "Does the price include onboarding and training?",
-                "Can we start on {plan} and upgrade to Enterprise mid-term?",
-            )
+    if x.chance(0.25):
+        x.state["followup"] = "confused"
+        first = x.fill(
+            "I'm a little confused by the quote: it lists {seats} seats, but I thought we'd discussed adding {extra} "
+            "more for our {city} office."
         )
-    )
+        ask = "Could you check which number is right and whether the per-seat price changes?"
+        return x.content([_join(first, ask)], "purchase_inquiry", "neutral", "confused")
+    first = x.pick(("Thanks for the quote, it looks good.", "Thanks, we've reviewed the quote internally."))
+    x.state["followup"] = x.pick(tuple(_FOLLOWUPS))
+    ask = x.fill(_FOLLOWUPS[x.state["followup"]][0])
     positive = first.endswith("good.")
     return x.content(
         [_join(first, ask)],
@@ -1480,17 +1534,13 @@ def _c_purchase_followup(x: _Ctx) -> _Content:
 
 
 def _c_terms_reply(x: _Ctx) -> _Content:
-    first = x.fill(
-        x.pick(
-            (
-                "Yes, for a three-year term we can offer {disc}% off the list price.",
-                "Onboarding and two training sessions are included at no extra cost.",
-                "Upgrading mid-term is no problem; we simply pro-rate the difference.",
-                "Adding {extra} licences is no problem at the same per-seat price.",
-            )
-        ),
-        disc=x.pick(("10", "12", "15")),
-    )
+    if x.state.get("followup") == "confused":
+        first = x.fill(
+            "Sorry for the confusion, you're right: it should include the {extra} extra seats for {city}. "
+            "The per-seat price stays the same."
+        )
+    else:
+        first = x.fill(_FOLLOWUPS[x.state.get("followup") or "term"][1], disc=x.pick(("10", "12", "15")))
     paragraphs = [first]
     if x.chance(0.6):
         paragraphs.append(
@@ -1509,7 +1559,7 @@ def _c_accept(x: _Ctx) -> _Content:
             )
         )
     )
-    po = x.fill(x.pick(("Our PO number is {po}.", "Procurement will send PO {po} separately.")))
+    po = x.fill(x.pick(("Our PO number is {po}.", "Procurement will send {po} separately.")))
     ask = x.task_sentence(
         (
             "could you send the order form for signature {due}?",
@@ -1531,7 +1581,7 @@ def _c_request_doc(x: _Ctx) -> _Content:
         ),
         doc=doc,
         reason=x.pick(_REASONS),
-        Reason=x.pick(_REASONS).capitalize(),
+        Reason=_cap(x.pick(_REASONS)),
     )
     close = x.pick(("Thanks in advance.", "Let me know if anything is unclear.", "Much appreciated.", ""))
     return x.content([_join(_opener(x), ask), close], "request", "neutral", "neutral")
@@ -1588,7 +1638,7 @@ def _c_maintenance(x: _Ctx) -> _Content:
         "We'll be carrying out scheduled maintenance on {date} between 01:00 and 03:00 UTC.", date=x.state["fyi_date"]
     )
     more = "Beacon may be unavailable for up to 15 minutes during that window."
-    close = "No action is needed on your side; the status page at https://status.harborlight.example will have live updates."
+    close = "No action is needed on your side. Live updates: https://status.harborlight.example"
     return x.content([_join(_opener(x), first, more), close], "other", "neutral", "neutral")
 
 
@@ -1646,9 +1696,11 @@ def _c_checkin(x: _Ctx) -> _Content:
 def _c_checkin_reply(x: _Ctx) -> _Content:
     r = x.rng.random()
     if r < 0.5:
-        first = x.pick(("Things are going really well, thanks for checking in!", "Overall the team is very happy with it."))
+        first = x.pick(
+            ("Things are going really well, thanks for checking in!", "Overall the team is very happy with it.")
+        )
         more = x.fill(
-            x.pick(("{Short} in particular has saved us a lot of time.", "Adoption is already at about {pct}%."))
+            x.pick(("{Short} in particular is saving us a lot of time.", "Adoption is already at about {adoption}%."))
         )
         return x.content([_join(first, more)], "other", "positive", "happy")
     if r < 0.8:
@@ -1704,7 +1756,7 @@ def _c_forward_in(x: _Ctx) -> _Content:
         )
     )
     ask = x.task_sentence(
-        ("could you send a corrected copy with PO {po} on it {due}?", "could you reissue the invoice {due}?")
+        ("could you send a corrected copy with {po} on it {due}?", "could you reissue the invoice {due}?")
     )
     return x.content([_join(_opener(x), first), ask], "request", "neutral", "confused")
 
@@ -1759,7 +1811,9 @@ _COMPOSERS: dict[str, Callable[[_Ctx], _Content]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def _greeting(x: _Ctx) -> str:
+def _greeting(x: _Ctx, curt: bool) -> str:
+    if curt:
+        return x.pick(("Hello,", "{name},", "Hi {name},")).format(name=x.to.first) if x.to.first else "Hello,"
     if x.to.team:
         return x.pick(_GREET_SALES if x.to.key == "sales" else _GREET_TEAM)
     part = "morning" if x.sent.hour < 12 else "afternoon" if x.sent.hour < 17 else "evening"
@@ -1779,13 +1833,13 @@ def _empty_signature(name: str) -> dict[str, Any]:
     }
 
 
-def _signature(x: _Ctx, mode: str) -> tuple[str, dict[str, Any] | None]:
+def _signature(x: _Ctx, mode: str, curt: bool) -> tuple[str, dict[str, Any] | None]:
     """The sign-off and signature block, and the fields it shows; `mode` is full, short or mobile."""
     a = x.sender
     if a.staff:
         signoffs, block, fields = _STAFF_SIGNATURES[a.key]
         return f"{x.pick(signoffs)}\n{block}", {**_empty_signature(a.name), **fields}
-    signoff = x.pick(_SIGNOFFS)
+    signoff = x.pick(("Regards,", "Thanks,")) if curt else x.pick(_SIGNOFFS)
     if mode == "mobile":
         if x.chance(0.4):
             return "Sent from my iPhone", None
@@ -1858,31 +1912,36 @@ def _quote(replier: _Actor, mobile: bool, prev: _Draft) -> str:
     if style in ("outlook", "outlook_legacy"):
         to = "; ".join(_addr_text(a) for a in prev.to)
         if style == "outlook":
-            head = [
+            block = [
                 "________________________________",
                 f"From: {_addr_text(prev.sender)}",
                 f"Sent: {wd}, {mon} {when.day}, {when.year} {_clock_text(when, True)}",
                 f"To: {to}",
             ]
         else:
-            head = [
+            block = [
                 "-----Original Message-----",
                 f"From: {prev.sender.display or prev.sender.name} [mailto:{prev.sender.email}]",
                 f"Sent: {when.day:02d} {mon} {when.year} {_clock_text(when, False)}",
                 f"To: {to}",
             ]
         if prev.cc:
-            head.append("Cc: " + "; ".join(_addr_text(a) for a in prev.cc))
-        head.append(f"Subject: {prev.subject}")
-        return "\n".join(head) + "\n\n" + prev_body
+            block.append("Cc: " + "; ".join(_addr_text(a) for a in prev.cc))
+        block.append(f"Subject: {prev.subject}")
+        return "\n".join(block) + "\n\n" + prev_body
     quoted = "\n".join("> " + line if line else ">" for line in prev_body.split("\n"))
     if style == "gmail":
-        head = f"On {wd[:3]}, {mon[:3]} {when.day}, {when.year} at {_clock_text(when, True)} {_addr_text(prev.sender)} wrote:"
+        stamp = f"{wd[:3]}, {mon[:3]} {when.day}, {when.year} at {_clock_text(when, True)}"
+        head = f"On {stamp} {_addr_text(prev.sender)} wrote:"
     elif style == "apple":
         if replier.offset < 0:
-            head = f"On {mon[:3]} {when.day}, {when.year}, at {_clock_text(when, True)}, {_addr_text(prev.sender)} wrote:"
+            head = (
+                f"On {mon[:3]} {when.day}, {when.year}, at {_clock_text(when, True)}, {_addr_text(prev.sender)} wrote:"
+            )
         else:
-            head = f"On {when.day} {mon[:3]} {when.year}, at {_clock_text(when, False)}, {_addr_text(prev.sender)} wrote:"
+            head = (
+                f"On {when.day} {mon[:3]} {when.year}, at {_clock_text(when, False)}, {_addr_text(prev.sender)} wrote:"
+            )
         return head + "\n\n" + quoted
     else:  # thunderbird
         head = f"On {when.day:02d}/{when.month:02d}/{when.year} {_clock_text(when, False)}, {prev.sender.name} wrote:"
@@ -1947,6 +2006,8 @@ def _reply_time(rng: random.Random, prev: datetime, actor: _Actor, pace: str) ->
         minutes = rng.randint(36 * 60, 4 * 1440)
     elif pace == "nudge":
         minutes = rng.randint(2 * 1440, 6 * 1440)
+    elif pace == "hours":
+        minutes = rng.randint(3 * 60, 30 * 60)
     elif r < 0.25:
         minutes = rng.randint(5, 55)
     elif r < 0.6:
@@ -1969,8 +2030,8 @@ def _start_time(rng: random.Random, day: date, actor: _Actor) -> datetime:
         minute = rng.randint(18 * 60 + 30, 23 * 60)
     else:
         minute = rng.randint(6 * 60, 7 * 60 + 50)
-    saturday = day + timedelta(days=5 - day.weekday())
-    if rng.random() < 0.04 and saturday <= _LAST_DAY:
+    saturday = day - timedelta(days=day.weekday() + 2)  # the weekend before
+    if rng.random() < 0.04 and saturday >= _FIRST_DAY:
         day = saturday
     return datetime(day.year, day.month, day.day, tzinfo=actor.tz) + timedelta(
         minutes=minute, seconds=rng.randint(0, 59)
@@ -2073,16 +2134,18 @@ class _Thread:
         mobile = not sender.staff and sender.mobile and prev is not None and rng.random() < 0.35
         x = _Ctx(self, sender, to[0], sent, level, attach is not None)
         content = _COMPOSERS[kind](x)
-        parts = [_greeting(x), *content.paragraphs]
+        curt = content.emotion == "frustrated"
+        parts = [_greeting(x, curt), *content.paragraphs]
         mode = "mobile" if mobile else "full" if (prev is None or rng.random() < 0.5) else "short"
-        sig_text, signature = _signature(x, mode)
+        sig_text, signature = _signature(x, mode, curt)
         new_text = "\n\n".join(parts) + "\n\n" + sig_text
         if sender.disclaimer and not mobile:
             new_text += "\n\n" + sender.disclaimer
+        references: tuple[str, ...] = ()
         if prev is None:
             subject = self.subject
             quote_text = _forward_block(sender, forward) if forward else ""
-            in_reply_to, references = None, ()
+            in_reply_to = None
         else:
             prefix = "RE: " if sender.client.startswith("outlook") and not mobile else "Re: "
             subject = prefix + self.subject
@@ -2092,7 +2155,7 @@ class _Thread:
             else:
                 in_reply_to, references = prev.message_id, (*prev.references, prev.message_id)
         html_part = not mobile and (
-            (sender.client == "gmail" and rng.random() < 0.12) or (sender.client == "outlook" and rng.random() < 0.08)
+            (sender.client == "gmail" and rng.random() < 0.08) or (sender.client == "outlook" and rng.random() < 0.05)
         )
         draft = _Draft(
             seq=len(self.gen.drafts),
@@ -2135,6 +2198,7 @@ def _new_state(rng: random.Random, customer: _Actor) -> dict[str, Any]:
         "req": rng.choice(_REQS),
         "extra": rng.choice((3, 5, 8, 10, 15)),
         "pct": rng.choice((20, 25, 30, 35, 40)),
+        "adoption": rng.choice((70, 75, 80, 85, 90)),
         "meeting": None,
     }
     return state
@@ -2186,11 +2250,7 @@ def _sc_support_long(t: _Thread, idx: int) -> None:
         ("c", "confirm", {"pace": "fast"}),
         ("s", "resolution", {"sender": _OLIVER, "pace": "slow"}),
     ]
-    if length < 8:
-        steps = steps[:length]
-    else:
-        steps.append(("c", "thanks", {}))
-    for side, kind, kwargs in steps:
+    for side, kind, kwargs in steps[:length]:
         t.post(side, kind, **kwargs)
 
 
@@ -2203,7 +2263,7 @@ def _sc_escalation(t: _Thread, idx: int) -> None:
     complaints = 3 if idx % 2 else 2
     for level in range(2, 2 + complaints):
         cc = (_colleague(t.customer),) if level >= 3 else ()
-        t.post("c", "complaint", level=level, pace="slow" if level == 2 else "normal", cc=cc)
+        t.post("c", "complaint", level=level, pace="slow" if level == 2 else "hours", cc=cc)
     if idx == 4:  # this customer never hears back
         return
     t.post("s", "apology_call", sender=_OLIVER, cc=(_SUPPORT_INBOX,), pace="fast")
@@ -2303,7 +2363,9 @@ def _sc_maintenance(t: _Thread, idx: int) -> None:
 
 def _sc_praise(t: _Thread, idx: int) -> None:
     rng = t.rng
-    subject = rng.choice(("Thank you!", "Some feedback on Beacon", "Kudos to your support team", "Great experience so far"))
+    subject = rng.choice(
+        ("Thank you!", "Some feedback on Beacon", "Kudos to your support team", "Great experience so far")
+    )
     t.subject = t.gen.unique_subject(subject, t.customer, t.state["ticket"])
     t.post("c", "praise", to=(t.staff,))
     if rng.random() < 0.6:
@@ -2388,13 +2450,13 @@ _Scenario = Callable[[_Thread, int], None]
 
 # (scenario, how many threads, who answers for us, which of our addresses the first mail goes to)
 _PLAN: tuple[tuple[_Scenario, int, _Actor, _Actor], ...] = (
-    (_sc_support_quick, 22, _PRIYA, _SUPPORT_INBOX),
+    (_sc_support_quick, 24, _PRIYA, _SUPPORT_INBOX),
     (_sc_support_long, 9, _PRIYA, _SUPPORT_INBOX),
     (_sc_escalation, 5, _PRIYA, _SUPPORT_INBOX),
     (_sc_sales, 10, _DANIEL, _SALES_INBOX),
     (_sc_sales_unanswered, 5, _DANIEL, _SALES_INBOX),
-    (_sc_meeting, 13, _MAYA, _MAYA),
-    (_sc_request_in, 7, _MAYA, _MAYA),
+    (_sc_meeting, 15, _MAYA, _MAYA),
+    (_sc_request_in, 8, _MAYA, _MAYA),
     (_sc_request_out, 5, _DANIEL, _DANIEL),
     (_sc_fyi, 5, _MAYA, _MAYA),
     (_sc_maintenance, 2, _MAYA, _MAYA),
@@ -2475,7 +2537,9 @@ def _generate(seed: int) -> list[_Draft]:
 
 def _pdf(lines: list[str]) -> bytes:
     """A tiny one-page PDF (Helvetica text), with a correct cross-reference table."""
-    ops = " ".join("({}) Tj T*".format(line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")) for line in lines)
+    ops = " ".join(
+        "({}) Tj T*".format(line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")) for line in lines
+    )
     stream = f"BT /F1 11 Tf 72 760 Td 16 TL {ops} ET"
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
@@ -2536,7 +2600,23 @@ _HEADER_POLICY = policy.default.clone(linesep="\n", refold_source="all")
 
 
 def _header(name: str, value: str) -> str:
-    return _HEADER_POLICY.fold(name, value).rstrip("\n")
+    if value.isascii():
+        return _fold_ascii(f"{name}: {value}")
+    folded = _HEADER_POLICY.fold(name, value).rstrip("\n")
+    # The stdlib moves a value that fits on a line of its own below the name; clients don't.
+    return folded.replace(f"{name}:\n ", f"{name}: ", 1)
+
+
+def _fold_ascii(line: str, width: int = 78) -> str:
+    """Fold a header at spaces so that lines stay within `width` where possible."""
+    lines: list[str] = []
+    while len(line) > width:
+        cut = line.rfind(" ", 0, width)
+        if cut <= line.find(":") + 1:
+            break
+        lines.append(line[:cut])
+        line = line[cut:]
+    return "\n".join([*lines, line])
 
 
 def _address_list(actors: Sequence[_Actor]) -> str:
@@ -2594,6 +2674,19 @@ def _mailer_header(d: _Draft) -> str | None:
     return None
 
 
+def _boundary(d: _Draft, token: str) -> str:
+    """A MIME boundary in the style of the sender's client (never random, unlike the stdlib's)."""
+    client = "apple" if d.mobile else d.sender.client
+    if client.startswith("outlook"):
+        host = d.message_id[1:].split("@")[1].split(".")[0]
+        return f"_000_{host}{token.upper()}_"
+    if client == "apple":
+        return f"Apple-Mail={token[:8].upper()}-{token[8:12].upper()}-{token[12:16].upper()}"
+    if client == "thunderbird":
+        return f"------------{token[:24]}"
+    return f"000000000000{token}"
+
+
 def _render(d: _Draft) -> bytes:
     """The raw message, LF line endings, as our mail server stored it."""
     token = hashlib.sha256(d.message_id.encode("ascii")).hexdigest()
@@ -2628,7 +2721,7 @@ def _render(d: _Draft) -> bytes:
 
     content = _text_leaf(d.body, "plain")
     if d.html:
-        content = _multipart("alternative", f"000000000000{token[16:32]}", [content, _text_leaf(_html(d), "html")])
+        content = _multipart("alternative", _boundary(d, token[16:32]), [content, _text_leaf(_html(d), "html")])
     if d.attachment:
         filename, mime_type, data = d.attachment
         attachment = (
@@ -2639,7 +2732,7 @@ def _render(d: _Draft) -> bytes:
             ],
             base64.encodebytes(data).decode("ascii"),
         )
-        content = _multipart("mixed", f"----=_Part_{token[32:48]}", [content, attachment])
+        content = _multipart("mixed", _boundary(d, token[32:48]), [content, attachment])
     content_headers, payload = content
     return ("\n".join(headers + content_headers) + "\n\n" + payload).encode("ascii")
 
@@ -2659,5 +2752,7 @@ def _truth(d: _Draft) -> DemoMessage:
         sentiment=d.content.sentiment,
         emotion=d.content.emotion,
         activities=tuple(dict(a) for a in d.content.activities),
-        signature=None if d.signature is None else {k: (list(v) if isinstance(v, list) else v) for k, v in d.signature.items()},
+        signature=None
+        if d.signature is None
+        else {k: (list(v) if isinstance(v, list) else v) for k, v in d.signature.items()},
     )

@@ -26,9 +26,7 @@ class Identity:
         return address in self._exact or any(fnmatchcase(address, g) for g in self._globs)
 
 
-def classify_direction(
-    sender: str | None, recipients: Sequence[str], identity: Identity, folder_role: str
-) -> str:
+def classify_direction(sender: str | None, recipients: Sequence[str], identity: Identity, folder_role: str) -> str:
     """``inbound``, ``outbound`` or ``internal``.
 
     With identity patterns: mail from us to anyone outside is outbound, mail from us only to us

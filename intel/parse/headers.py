@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import codecs
 import re
+from contextlib import suppress
 from email.header import decode_header
 from email.utils import getaddresses
 
 from intel.parse.model import Address
 
-__all__ = ["decode_bytes", "decode_header_value", "parse_addresses", "normalize_subject", "unfold"]
+__all__ = ["decode_bytes", "decode_header_value", "normalize_subject", "parse_addresses", "unfold"]
 
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -107,7 +108,7 @@ def decode_header_value(value: object, problems: list[str] | None = None) -> str
             else:
                 pieces.append(chunk)
         text = "".join(pieces)
-    elif "\udc80" <= max(text, default="\x00"):
+    elif max(text, default="\x00") >= "\udc80":
         # compat32 surrogate-escapes raw 8-bit bytes; they are almost always UTF-8.
         raw = text.encode("utf-8", "surrogateescape")
         text = decode_bytes(raw, None, problems)
@@ -120,13 +121,12 @@ def _normalize_address(address: str) -> str:
     if not at:
         return address
     if "xn--" in domain:
-        try:
+        with suppress(UnicodeError, ValueError):
             domain = domain.encode("ascii").decode("idna")
-        except (UnicodeError, ValueError):
-            pass
     return f"{local}@{domain}"
 
 
+_OBFUSCATED = re.compile(r"([\w.+-]+) at ([\w-]+(?:\.[\w-]+)+)")
 _SIMPLE_NAMED = re.compile(r"^\s*([^<>\"]*?)\s*<\s*([^<>\s@]+@[^<>\s@]+)\s*>\s*$")
 _SIMPLE_BARE = re.compile(r"^\s*<?([^<>\s@\"]+@[^<>\s@\"]+?)>?\s*$")
 
@@ -158,7 +158,7 @@ def parse_addresses(values: list[str], header: str, problems: list[str] | None =
         if value is None:
             continue
         raw = unfold(str(value))
-        if "\udc80" <= max(raw, default="\x00"):
+        if max(raw, default="\x00") >= "\udc80":
             raw = decode_bytes(raw.encode("utf-8", "surrogateescape"), None, problems)
         decoded.append(raw)
     result: list[Address] = []
@@ -166,6 +166,9 @@ def parse_addresses(values: list[str], header: str, problems: list[str] | None =
     bad = False
     pairs: list[tuple[str, str]] = []
     for value in decoded:
+        if "@" not in value and _OBFUSCATED.search(value):
+            # Mailing-list archives (pipermail) write "user at example.com (Name)".
+            value = _OBFUSCATED.sub(r"\1@\2", value, count=1)
         fast = _fast_pairs(value)
         pairs.extend(fast if fast is not None else getaddresses([value]))
     for name, address in pairs:

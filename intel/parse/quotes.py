@@ -37,11 +37,13 @@ _FORWARD = re.compile(
 _HEADER_FROM = re.compile(r"^\s*\*?(?:from|von|de|da|van|från|fra|od|lähettäjä)\s*:\*?\s*\S", re.IGNORECASE)
 _HEADER_DATE = re.compile(
     r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|enviado|fecha|inviato|data|verzonden|skickat|sendt|wysłano"
-    r"|lähetetty)\s*:", re.IGNORECASE,
+    r"|lähetetty)\s*:",
+    re.IGNORECASE,
 )
 _HEADER_TO = re.compile(
     r"^\s*\*?(?:to|an|à|a|para|aan|till|til|do|subject|betreff|objet|asunto|oggetto|onderwerp|ämne|emne"
-    r"|assunto|temat|aihe|cc)\s*:", re.IGNORECASE,
+    r"|assunto|temat|aihe|cc)\s*:",
+    re.IGNORECASE,
 )
 _RULE = re.compile(r"^\s*[_\-=]{8,}\s*$")
 _OPENER = re.compile(r"^\s*(?:on|am|le|el|il|op|em|den|på|w dniu|dne|el día)\s", re.IGNORECASE)

@@ -16,19 +16,26 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_signature", "SIGN_OFF", "MOBILE_FOOTER"]
+__all__ = ["MOBILE_FOOTER", "SIGN_OFF", "split_signature"]
 
 WINDOW = 20
 MAX_SIGNATURE_LINES = 16
 
+_SIGN_OFF_PHRASES = (
+    r"(?:best|kind|warm|warmest|many|with)?\s*(?:regards|wishes)|best|all the best|cheers|sincerely",
+    r"thanks(?: (?:so much|again|a lot|in advance))?|thank you(?: (?:so much|again|in advance))?|many thanks",
+    r"yours(?: (?:truly|sincerely|faithfully))?|(?:very )?truly yours|br|rgds|regds|thx|ta",
+    r"talk soon|speak soon|take care|respectfully",
+    r"mit freundlichen grü(?:ß|ss)en|freundliche grü(?:ß|ss)e|viele grü(?:ß|ss)e|beste grü(?:ß|ss)e",
+    r"liebe grü(?:ß|ss)e|grü(?:ß|ss)e|gru(?:ß|ss)",
+    r"cordialement|bien cordialement|bien à vous|salutations|merci|saludos|un saludo|atentamente",
+    r"cordiali saluti|saluti|distinti saluti|met vriendelijke groet|vriendelijke groet|groeten",
+    r"hälsningar|med vänliga hälsningar|mvh|med venlig hilsen|atenciosamente|abraços",
+)
+_ANY_SIGN_OFF = "|".join(_SIGN_OFF_PHRASES)
+# One sign-off, or two joined by a slash ("Freundliche Grüsse / Kind regards").
 SIGN_OFF = re.compile(
-    r"^\s*(?:(?:best|kind|warm|warmest|many|with)?\s*(?:regards|wishes)|best|thanks(?: (?:so much|again|a lot|in advance))?"
-    r"|thank you(?: (?:so much|again|in advance))?|many thanks|cheers|sincerely|yours(?: (?:truly|sincerely|faithfully))?"
-    r"|(?:very )?truly yours|br|rgds|regds|talk soon|speak soon|all the best|take care|respectfully|thx|ta"
-    r"|mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|beste grüße|liebe grüße|grüße|gruß"
-    r"|cordialement|bien cordialement|bien à vous|salutations|merci|saludos|un saludo|atentamente|cordiali saluti"
-    r"|saluti|distinti saluti|met vriendelijke groet|vriendelijke groet|groeten|hälsningar|med vänliga hälsningar"
-    r"|mvh|med venlig hilsen|atenciosamente|abraços)\s*[,.!\-–—]*\s*$",
+    rf"^\s*(?:{_ANY_SIGN_OFF})(?:\s*/\s*(?:{_ANY_SIGN_OFF}))?\s*[,.!\-–—]*\s*$",
     re.IGNORECASE,
 )
 MOBILE_FOOTER = re.compile(
@@ -53,15 +60,15 @@ def split_signature(text: str, sender_name: str = "") -> tuple[str, str]:
     lines = text.split("\n")
     n = len(lines)
     for i in range(n - 1, max(0, n - WINDOW) - 1, -1):
-        if _DELIMITER.match(lines[i].rstrip("\r")) and n - i - 1 <= MAX_SIGNATURE_LINES:
-            if any(line.strip() for line in lines[i + 1 :]):
-                body = "\n".join(lines[:i])
-                signature = "\n".join(lines[i + 1 :])
-                # A sign-off name just above the delimiter belongs to the signature too.
-                rest_body, above = _split_by_rules(body.split("\n"), sender_name, allow_contact=False)
-                if above:
-                    return rest_body.strip(), (above.strip() + "\n" + signature.strip()).strip()
-                return body.strip(), signature.strip()
+        is_delimiter = _DELIMITER.match(lines[i].rstrip("\r")) and n - i - 1 <= MAX_SIGNATURE_LINES
+        if is_delimiter and any(line.strip() for line in lines[i + 1 :]):
+            body = "\n".join(lines[:i])
+            signature = "\n".join(lines[i + 1 :])
+            # A sign-off name just above the delimiter belongs to the signature too.
+            rest_body, above = _split_by_rules(body.split("\n"), sender_name, allow_contact=False)
+            if above:
+                return rest_body.strip(), (above.strip() + "\n" + signature.strip()).strip()
+            return body.strip(), signature.strip()
 
     body, signature = _split_by_rules(lines, sender_name, allow_contact=True)
     if signature:
@@ -93,10 +100,10 @@ def _split_by_rules(lines: list[str], sender_name: str, *, allow_contact: bool) 
     if name and len(name) >= 3:
         for i in content:
             line = lines[i].strip().lower()
-            if (line == name or line.startswith(name + " ") or line.startswith(name + ",")) and len(line) <= 60:
-                if last - i < MAX_SIGNATURE_LINES:
-                    starts.append(i)
-                    break
+            is_name = line == name or line.startswith((name + " ", name + ","))
+            if is_name and len(line) <= 60 and last - i < MAX_SIGNATURE_LINES:
+                starts.append(i)
+                break
     if allow_contact:
         paragraph_start = last
         while paragraph_start - 1 >= first and lines[paragraph_start - 1].strip():

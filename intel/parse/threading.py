@@ -20,10 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["ThreadInput", "ThreadAssignment", "assign_threads"]
+__all__ = ["ThreadAssignment", "ThreadInput", "assign_threads"]
 
+# A reply or forward prefix, possibly after list tags such as "[users] Re: ...".
 _REPLY_PREFIX = re.compile(
-    r"^\s*(?:re|aw|sv|vs|antw|ref|rif|r|res|fw|fwd|wg|tr|rv|enc)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]", re.IGNORECASE
+    r"^\s*(?:\[[^\]]{1,40}\]\s*)*(?:re|aw|sv|vs|antw|ref|rif|r|res|fw|fwd|wg|tr|rv|enc)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]",
+    re.IGNORECASE,
 )
 
 
@@ -107,7 +109,12 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
         previous: _Container | None = None
         for ref in refs:
             node = container(ref)
-            if previous is not None and node.parent is None and node is not previous and not node.is_ancestor_of(previous):
+            if (
+                previous is not None
+                and node.parent is None
+                and node is not previous
+                and not node.is_ancestor_of(previous)
+            ):
                 node.parent = previous
             previous = node
         # The message's own parent is its last reference: this link wins over earlier guesses.

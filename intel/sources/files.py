@@ -13,11 +13,13 @@ Incremental rules:
 from __future__ import annotations
 
 import glob
+import gzip
 import hashlib
 import mmap
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -95,6 +97,14 @@ def split_mbox(data: bytes | mmap.mmap, start: int = 0) -> Iterator[tuple[int, i
         pos = following
 
 
+def _mbox_folder(file: Path) -> str:
+    name = file.name[:-3] if file.name.lower().endswith(".gz") else file.name
+    for suffix in (".mbox", ".mbx", ".mbs", ".txt"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def _mbox_files(spec: str) -> list[Path]:
     path = Path(spec).expanduser()
     if path.is_file():
@@ -116,41 +126,53 @@ class MboxSource:
         self.path = path
         self.folder_roles = folder_roles or {}
 
+    @contextmanager
+    def _open(self, file: Path) -> Iterator[bytes | mmap.mmap]:
+        """The file's bytes: memory-mapped, or decompressed for ``.gz`` archives (pipermail)."""
+        try:
+            if file.suffix.lower() == ".gz":
+                with gzip.open(file, "rb") as compressed:
+                    yield compressed.read()
+                return
+            with file.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size == 0:
+                    yield b""
+                    return
+                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    yield data
+        except (OSError, EOFError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise SourceError(f"source '{self.name}': cannot read {file}: {reason}") from None
+
     def batches(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         builder = BatchBuilder(batch_size)
         cursors: dict[str, dict[str, object]] = {}
         for file in _mbox_files(self.path):
             scope = f"mbox:{file.resolve()}"
-            folder = file.stem if file.suffix.lower() in (".mbox", ".mbx", ".mbs") else file.name
+            folder = _mbox_folder(file)
             role = folder_role(folder, overrides=self.folder_roles)
-            try:
-                handle = file.open("rb")
-            except OSError as exc:
-                raise SourceError(f"source '{self.name}': cannot read {file}: {exc.strerror}") from None
-            with handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size == 0:
+            with self._open(file) as data:
+                if len(data) == 0:
                     continue
-                with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                    head = _head_hash(data)
-                    previous = state.cursors.get(scope) or {}
-                    start = 0
-                    if previous.get("head") == head and int(previous.get("offset", 0)) <= size:
-                        start = int(previous["offset"])
-                    for offset, end, from_line, raw in split_mbox(data, start):
-                        full = builder.add(
-                            RawMessage(
-                                data=raw,
-                                folder=folder,
-                                folder_role=role,
-                                location=str(offset),
-                                internal_date=_from_line_date(from_line),
-                            )
+                head = _head_hash(data)
+                previous = state.cursors.get(scope) or {}
+                start = 0
+                if previous.get("head") == head and int(previous.get("offset", 0)) <= len(data):
+                    start = int(previous["offset"])
+                for offset, end, from_line, raw in split_mbox(data, start):
+                    full = builder.add(
+                        RawMessage(
+                            data=raw,
+                            folder=folder,
+                            folder_role=role,
+                            location=str(offset),
+                            internal_date=_from_line_date(from_line),
                         )
-                        cursors[scope] = {"offset": end, "head": head}
-                        if full:
-                            yield builder.take(cursors)
-                            cursors = {}
+                    )
+                    cursors[scope] = {"offset": end, "head": head}
+                    if full:
+                        yield builder.take(cursors)
+                        cursors = {}
         if builder.messages or cursors:
             yield builder.take(cursors)
 

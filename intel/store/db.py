@@ -134,7 +134,9 @@ class Store:
         assert row is not None
         return int(row[0])
 
-    def finish_load(self, load_id: int, status: str, *, error: str | None = None, details: dict[str, Any] | None = None) -> None:
+    def finish_load(
+        self, load_id: int, status: str, *, error: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         self.con.execute(
             "UPDATE loads SET finished_at = ?, status = ?, error = ?, details = ? WHERE load_id = ?",
             [_now(), status, error, json.dumps(details) if details is not None else None, load_id],

@@ -19,7 +19,14 @@ from intel.parse.model import Address
 from intel.sources.base import RawMessage
 from intel.store.db import Store
 
-__all__ = ["StoredMessage", "existing_keys", "known_locations", "source_cursors", "write_batch"]
+__all__ = [
+    "StoredMessage",
+    "existing_keys",
+    "known_locations",
+    "mark_missing_locations",
+    "source_cursors",
+    "write_batch",
+]
 
 _ATTACHMENT = pa.struct(
     [("filename", pa.string()), ("content_type", pa.string()), ("size", pa.int64()), ("sha256", pa.string())]
@@ -99,7 +106,10 @@ def _message_columns(items: list[StoredMessage], source: str, load_id: int, now:
         cols["quoted_text"].append(p.quoted_text)
         cols["signature"].append(p.signature)
         cols["attachments"].append(
-            [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256} for a in p.attachments]
+            [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+                for a in p.attachments
+            ]
         )
         cols["attachment_count"].append(len(p.attachments))
         cols["size_bytes"].append(p.size)
@@ -248,7 +258,10 @@ def write_batch(
             " SELECT sha256, raw, size, ?, ? FROM _raw_batch",
             [load_id, now],
         )
-        con.execute(f"INSERT OR IGNORE INTO messages ({_MESSAGE_COLUMNS}) SELECT {_MESSAGE_COLUMNS} FROM _msg_batch")
+        # _MESSAGE_COLUMNS is the constant column list of our own schema, never input.
+        con.execute(
+            f"INSERT OR IGNORE INTO messages ({_MESSAGE_COLUMNS}) SELECT {_MESSAGE_COLUMNS} FROM _msg_batch"  # noqa: S608
+        )
         con.execute("INSERT INTO message_addresses SELECT * FROM _addr_batch")
         con.execute(
             "INSERT OR IGNORE INTO message_locations (source, folder, location, sha256, folder_role, internal_date,"
@@ -259,7 +272,8 @@ def write_batch(
         )
         for scope, value in cursors.items():
             con.execute(
-                "INSERT OR REPLACE INTO source_cursors (source, scope, value, load_id, updated_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO source_cursors (source, scope, value, load_id, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 [source, scope, json.dumps(value), load_id, now],
             )
         con.execute(
@@ -274,3 +288,36 @@ def write_batch(
         for name in ("_raw_batch", "_msg_batch", "_addr_batch", "_loc_batch"):
             con.unregister(name)
     return len(new_items)
+
+
+def mark_missing_locations(store: Store, source: str, listings: dict[str, set[str]]) -> int:
+    """Mark stored locations the server no longer has as deleted; returns how many were marked.
+
+    `listings` maps a folder to every location it has on the server now. Rows are never
+    removed: a location that is gone gets ``deleted_at``, one that is back loses it.
+    """
+    now = datetime.now(UTC)
+    con = store.con
+    marked = 0
+    for folder, present in listings.items():
+        con.register("_present", pa.table({"location": pa.array(sorted(present), pa.string())}))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            row = con.execute(
+                "UPDATE message_locations SET deleted_at = ? WHERE source = ? AND folder = ? AND deleted_at IS NULL"
+                " AND location NOT IN (SELECT location FROM _present) RETURNING location",
+                [now, source, folder],
+            ).fetchall()
+            marked += len(row)
+            con.execute(
+                "UPDATE message_locations SET deleted_at = NULL WHERE source = ? AND folder = ?"
+                " AND deleted_at IS NOT NULL AND location IN (SELECT location FROM _present)",
+                [source, folder],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("_present")
+    return marked

@@ -19,8 +19,14 @@ from intel.store import open_store
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "eml"
 
 
-def message(n: int, *, reply_to: int | None = None, sender: str = "alice@customer.example",
-            to: str = "support@acme.example", body: str = "Hello there.") -> bytes:
+def message(
+    n: int,
+    *,
+    reply_to: int | None = None,
+    sender: str = "alice@customer.example",
+    to: str = "support@acme.example",
+    body: str = "Hello there.",
+) -> bytes:
     headers = [
         f"From: Alice Example <{sender}>",
         f"To: {to}",
@@ -137,8 +143,9 @@ def write_maildir(root: Path, folder: str, name: str, raw: bytes, sub: str = "cu
 def test_maildir_roles_direction_and_new_mail(tmp_path: Path) -> None:
     root = tmp_path / "Maildir"
     write_maildir(root, "INBOX", "1.a.host:2,S", message(1))
-    write_maildir(root, "Sent", "2.a.host:2,S",
-                  message(2, reply_to=1, sender="bob@acme.example", to="alice@customer.example"))
+    write_maildir(
+        root, "Sent", "2.a.host:2,S", message(2, reply_to=1, sender="bob@acme.example", to="alice@customer.example")
+    )
     write_maildir(root, "Sent", "3.a.host:2,S", message(3, sender="bob@acme.example", to="carol@acme.example"))
     fresh = write_maildir(root, "INBOX", "4.a.host", message(4), sub="new")
     settings = config(tmp_path, f'[[source]]\nname = "box"\ntype = "maildir"\npath = "{root}"\n')
@@ -164,8 +171,11 @@ def test_eml_directory_keeps_exact_bytes_and_folders(tmp_path: Path) -> None:
     (root / "Archive" / "b.EML").write_bytes(second)
     settings = config(tmp_path, f'[[source]]\nname = "files"\ntype = "eml"\npath = "{root}"\n')
     sync_all(settings)
-    rows = query(settings, "SELECT m.folder, m.folder_role, r.raw FROM messages m JOIN raw_messages r"
-                           " ON m.message_key = r.sha256 ORDER BY m.folder")
+    rows = query(
+        settings,
+        "SELECT m.folder, m.folder_role, r.raw FROM messages m JOIN raw_messages r"
+        " ON m.message_key = r.sha256 ORDER BY m.folder",
+    )
     assert rows == [("Archive", "archive", second), ("INBOX", "inbox", first)]
     assert pipeline.sync_source(settings, "files").new == 0
 
@@ -245,3 +255,30 @@ def test_snapshot_is_readable_by_another_process_while_the_database_is_held(
 def test_raw_message_dataclass_is_what_sources_yield() -> None:
     raw = RawMessage(b"x", "INBOX", "inbox", "1")
     assert raw.internal_date is None and raw.provider_message_id is None
+
+
+def test_gzipped_pipermail_archive_with_obfuscated_addresses(tmp_path: Path) -> None:
+    import gzip
+
+    archive = tmp_path / "2026-June.txt.gz"
+    first = (
+        b"From alice at customer.example  Mon Jun  1 09:00:00 2026\n"
+        b"From: alice at customer.example (Alice Example)\nDate: Mon, 1 Jun 2026 09:00:00 +0000\n"
+        b"Subject: [users] Export fails\nMessage-ID: <p1@customer.example>\n\nThe export fails.\n\n"
+    )
+    reply = (
+        b"From bob at other.example  Mon Jun  1 10:00:00 2026\n"
+        b"From: bob at other.example (Bob)\nDate: Mon, 1 Jun 2026 10:00:00 +0000\n"
+        b"Subject: [users] Re: Export fails\nMessage-ID: <p2@other.example>\n\nSame here.\n\n"
+    )
+    archive.write_bytes(gzip.compress(first + reply))
+    settings = config(tmp_path, f'[[source]]\nname = "list"\ntype = "mbox"\npath = "{tmp_path}/*.txt.gz"\n')
+    sync_all(settings)
+    rows = query(settings, "SELECT folder, from_address, from_name, thread_id FROM messages ORDER BY sent_at")
+    assert [r[:3] for r in rows] == [
+        ("2026-June", "alice@customer.example", "Alice Example"),
+        ("2026-June", "bob@other.example", "Bob"),
+    ]
+    # No References at all: the "[users] Re:" reply joins by subject.
+    assert rows[0][3] == rows[1][3]
+    assert pipeline.sync_source(settings, "list").seen == 0

@@ -94,8 +94,10 @@ def test_missing_secret_names_the_reference_not_a_value(monkeypatch: pytest.Monk
         ('[[source]]\nname = "a"\ntype = "carrier-pigeon"\n', "unknown source type"),
         ('[[source]]\nname = "a"\ntype = "mbox"\n', "missing required key 'source[0].path'"),
         ('[[source]]\nname = "a"\ntype = "mbox"\npath = "x"\nsince = "soon"\n', "source[0].since"),
-        ('[[source]]\nname = "a"\ntype = "mbox"\npath = "x"\n[[source]]\nname = "a"\ntype = "eml"\npath = "y"\n',
-         "unique"),
+        (
+            '[[source]]\nname = "a"\ntype = "mbox"\npath = "x"\n[[source]]\nname = "a"\ntype = "eml"\npath = "y"\n',
+            "unique",
+        ),
         ("[storage\n", "not valid TOML"),
     ],
 )

@@ -18,15 +18,39 @@ NOW = datetime(2026, 11, 21, tzinfo=UTC)
 PROPERTY_EXAMPLES = int(os.environ.get("INTEL_PROPERTY_EXAMPLES", "300"))
 
 HEADER_NAMES = st.sampled_from(
-    [b"From", b"To", b"Cc", b"Subject", b"Date", b"Message-ID", b"References", b"In-Reply-To",
-     b"Content-Type", b"Content-Transfer-Encoding", b"Content-Disposition", b"Received", b"X-Junk"]
+    [
+        b"From",
+        b"To",
+        b"Cc",
+        b"Subject",
+        b"Date",
+        b"Message-ID",
+        b"References",
+        b"In-Reply-To",
+        b"Content-Type",
+        b"Content-Transfer-Encoding",
+        b"Content-Disposition",
+        b"Received",
+        b"X-Junk",
+    ]
 )
 HEADER_VALUES = st.one_of(
     st.binary(max_size=200),
     st.sampled_from(
-        [b"=?utf-8?B?w7w=?=", b"=?bogus?Q?=FF=FE?=", b"multipart/mixed; boundary=", b"text/plain; charset=x-nope",
-         b"base64", b"quoted-printable", b"<a@b> <c@d", b"Group: a@b, ;", b"Mon, 32 Foo 99999 25:61:61 +9999",
-         b'"unterminated <x@y>', b"\x00\x01\x02", b"attachment; filename*=utf-8''%FF%FE.pdf"]
+        [
+            b"=?utf-8?B?w7w=?=",
+            b"=?bogus?Q?=FF=FE?=",
+            b"multipart/mixed; boundary=",
+            b"text/plain; charset=x-nope",
+            b"base64",
+            b"quoted-printable",
+            b"<a@b> <c@d",
+            b"Group: a@b, ;",
+            b"Mon, 32 Foo 99999 25:61:61 +9999",
+            b'"unterminated <x@y>',
+            b"\x00\x01\x02",
+            b"attachment; filename*=utf-8''%FF%FE.pdf",
+        ]
     ),
 )
 

@@ -1,0 +1,152 @@
+"""What the server sources (IMAP, POP3) share: TLS, error mapping, retries, listings.
+
+* `tls_context` verifies certificates and host names by default; ``ca_file`` adds a private CA.
+* `server_error` turns a socket, TLS or DNS failure into one `IntelError` whose one-line
+  message names the source and the server: transient faults (refused or dropped connections,
+  timeouts) become `TransientError`, the rest (unknown host, untrusted certificate, TLS on a
+  plain port) `SourceError`.
+* `resumable` re-runs a source's batch generator after a transient fault, with exponential
+  backoff and a bounded number of attempts. The generator resumes from the cursors of the
+  batches already committed, so nothing is lost or stored twice.
+* `ListingBatch` is a batch that also tells which locations a folder still has on the server,
+  so the pipeline can mark the others deleted (rows are never removed).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intel.errors import AuthError, IntelError, SourceError, TransientError
+from intel.sources.base import Batch
+
+__all__ = [
+    "ListingBatch",
+    "RetryPolicy",
+    "password_for",
+    "resumable",
+    "scrub",
+    "server_error",
+    "tls_context",
+]
+
+log = logging.getLogger(__name__)
+
+_MAX_DELAY = 60.0
+
+
+def tls_context(ca_file: Path | None = None) -> ssl.SSLContext:
+    """A client context that verifies the server's certificate and host name.
+
+    `ca_file` (PEM) is trusted in addition to nothing else: a private CA or a self-signed
+    certificate. Without it the system's trust store is used.
+    """
+    try:
+        return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        raise SourceError(f"cannot use ca_file {ca_file}: {reason}") from None
+
+
+def password_for(config: Any) -> str:
+    """Resolve the source's password reference now (never logged, never in an error)."""
+    if config.password is None:
+        raise AuthError(f"source '{config.name}': no password configured (password = \"env:NAME\" or \"file:PATH\")")
+    value: str = config.password.resolve().get_secret_value()
+    return value
+
+
+def scrub(message: str, *secrets: str | None) -> str:
+    """`message` on one line with every secret replaced: a last guard for server replies."""
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return " ".join(message.split())
+
+
+def server_error(source: str, where: str, exc: BaseException, timeout: float | None = None) -> IntelError:
+    """The one error to raise for a network, DNS or TLS failure talking to `where` (host:port)."""
+    prefix = f"source '{source}'"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or exc.reason or "verification failed"
+        return SourceError(
+            f"{prefix}: the TLS certificate of {where} is not trusted ({detail}); "
+            "set ca_file to the certificate of the CA that signed it"
+        )
+    if isinstance(exc, ssl.SSLZeroReturnError | ssl.SSLEOFError):
+        return TransientError(f"{prefix}: {where} closed the TLS connection")
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        return SourceError(f"{prefix}: TLS with {where} failed ({reason}); check the port and security setting")
+    if isinstance(exc, socket.gaierror):
+        if exc.errno == socket.EAI_AGAIN:
+            return TransientError(f"{prefix}: cannot resolve {where} right now (temporary DNS failure)")
+        return SourceError(f"{prefix}: unknown host in {where} ({exc.strerror})")
+    if isinstance(exc, ConnectionRefusedError):
+        return TransientError(f"{prefix}: connection to {where} refused (is the server running on that port?)")
+    if isinstance(exc, TimeoutError):
+        after = f" within {timeout:g} s" if timeout else ""
+        return TransientError(f"{prefix}: {where} did not answer{after} (timeout)")
+    if isinstance(exc, ConnectionError | EOFError):
+        return TransientError(f"{prefix}: the connection to {where} was dropped")
+    if isinstance(exc, OSError):
+        return TransientError(f"{prefix}: network error with {where}: {exc.strerror or exc}")
+    return SourceError(f"{prefix}: {where}: {exc}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry transient faults within one sync."""
+
+    retries: int = 3
+    backoff: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number `attempt` (1-based): backoff, doubled each time."""
+        return min(self.backoff * 2 ** (attempt - 1), _MAX_DELAY)
+
+
+def resumable(
+    run: Callable[[], Iterator[Batch]],
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Batch]:
+    """Yield from `run()`, calling it again after a `TransientError`.
+
+    `run` must resume from what was committed: each call starts from the cursors of the
+    batches yielded so far (the caller commits a batch before asking for the next one). The
+    attempt counter resets whenever a batch gets through, so a long sync over a flaky link
+    keeps going while a server that stays down fails after `policy.retries` retries.
+    """
+    failures = 0
+    while True:
+        try:
+            for batch in run():
+                yield batch
+                failures = 0
+            return
+        except TransientError as exc:
+            failures += 1
+            if failures > policy.retries:
+                raise
+            delay = policy.delay(failures)
+            log.warning("%s; retry %d of %d in %.1f s", exc, failures, policy.retries, delay)
+            sleep(delay)
+
+
+@dataclass
+class ListingBatch(Batch):
+    """A batch that also carries, per folder, every location the server has there now.
+
+    Stored locations of that folder missing from the set are marked deleted (``deleted_at``);
+    ones present again lose their mark. Apply it after the batch's messages are written.
+    """
+
+    listings: dict[str, set[str]] = field(default_factory=dict)
