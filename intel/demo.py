@@ -21,8 +21,16 @@ How relative dates in the bodies resolve (against the sender's local date and of
 * a due date without a time is recorded as an ISO date (``2026-06-05``), everything else as
   an ISO datetime with offset (``2026-06-05T17:00:00+02:00``).
 
-Activity ``text`` is the sentence of the new text (above quotes) that holds the phrase; quoted
-copies of earlier messages carry no activities of their own.
+Activity ``text`` is the sentence of the new text (above quotes) that holds the phrase, verbatim
+(sometimes with the sentence that follows it); quoted copies of earlier messages carry no
+activities of their own.
+
+The cast: Harborlight Software (``harborlight.example``, Bristol, +0100) answers from
+``support@`` (Priya Raman), ``daniel.okafor@`` (sales, Boston, -0400), ``maya.lindqvist@``
+(customer success) and ``oliver.grant@`` (escalations); customers write to those or to
+``sales@``. Twenty-six people at thirteen ``.example`` companies write from +1000 to -0700.
+Each message kind has a composer below with its own pools of phrasings; the shared facts of a
+conversation (feature, ticket, plan, quote...) are drawn once per thread.
 """
 
 from __future__ import annotations
@@ -45,9 +53,8 @@ from typing import Any
 __all__ = ["DEMO_IDENTITY", "DEMO_SEED", "DemoMessage", "demo_messages", "write_demo_maildir"]
 
 DEMO_SEED: int = 20260601
-DEMO_IDENTITY: tuple[str, ...] = ("*@harborlight.example",)
-
 _DOMAIN = "harborlight.example"
+DEMO_IDENTITY: tuple[str, ...] = (f"*@{_DOMAIN}",)
 _FIRST_DAY = date(2026, 6, 1)
 _LAST_DAY = date(2026, 9, 30)
 _EOD_HOUR = 17
@@ -1348,7 +1355,7 @@ def _c_thanks_reply(x: _Ctx) -> _Content:
             (
                 "Thank you for the kind words, {their}! I've shared them with the team.",
                 "That really made our day. Thanks for taking the time to write.",
-                "Thanks so much for this, {their}. It means a lot to the team.",
+                "Thanks so much for this. It means a lot to the team.",
             )
         )
     )
@@ -1733,16 +1740,10 @@ def _c_renewal_notice(x: _Ctx) -> _Content:
 
 def _c_renewal_question(x: _Ctx) -> _Content:
     first = x.fill(x.pick(("We'd like to renew, but we need {extra} extra seats.", "We're planning to renew.")))
-    ask = x.fill(
-        x.pick(
-            (
-                "Could you send an updated quote that includes {req}?",
-                "Is there a discount if we commit for two years?",
-                "What would it cost to move up to the Enterprise plan?",
-            )
-        )
-    )
-    return x.content([_join(first, ask)], "purchase_inquiry", "neutral", "trust")
+    asks = ["Could you send an updated quote that includes {req}?", "Is there a discount if we commit for two years?"]
+    if x.state["plan"] != "Enterprise":
+        asks.append("What would it cost to move up to the Enterprise plan?")
+    return x.content([_join(first, x.fill(x.pick(asks)))], "purchase_inquiry", "neutral", "trust")
 
 
 def _c_forward_in(x: _Ctx) -> _Content:
@@ -2150,7 +2151,7 @@ class _Thread:
             prefix = "RE: " if sender.client.startswith("outlook") and not mobile else "Re: "
             subject = prefix + self.subject
             quote_text = _quote(sender, mobile, prev)
-            if sender.drops_refs and rng.random() < 0.6:
+            if sender.drops_refs and rng.random() < 0.3:
                 in_reply_to, references = None, ()
             else:
                 in_reply_to, references = prev.message_id, (*prev.references, prev.message_id)
@@ -2405,7 +2406,7 @@ def _sc_renewal(t: _Thread, idx: int) -> None:
 
 def _sc_question_unanswered(t: _Thread, idx: int) -> None:
     short = t.state["feature"][1]
-    t.subject = t.gen.unique_subject(f"How do I configure {short}?", t.customer, t.state["ticket"])
+    t.subject = t.gen.unique_subject(f"{_cap(short)} configuration question", t.customer, t.state["ticket"])
     t.post("c", "support_question")
     t.post("c", "nudge", pace="nudge")
 

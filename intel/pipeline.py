@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from intel.config import DemoSource, EmlSource, MaildirSource, MboxSource, Settings
+from intel.config import DemoSource, EmlSource, ImapSource, MaildirSource, MboxSource, Pop3Source, Settings
 from intel.errors import IntelError, SourceError
 from intel.parse import Identity, classify_direction
 from intel.parse.parallel import ParallelParser
@@ -22,7 +22,14 @@ from intel.sources.files import EmlDirSource
 from intel.sources.files import MaildirSource as MaildirReader
 from intel.sources.files import MboxSource as MboxReader
 from intel.store import Store, open_store, publish_snapshot
-from intel.store.messages import StoredMessage, existing_keys, known_locations, source_cursors, write_batch
+from intel.store.messages import (
+    StoredMessage,
+    existing_keys,
+    known_locations,
+    mark_missing_locations,
+    source_cursors,
+    write_batch,
+)
 from intel.store.threads import rebuild_threads, threads_are_current
 
 __all__ = ["RunSummary", "SyncResult", "build_source", "publish", "summarize", "sync_source", "thread_messages"]
@@ -63,6 +70,14 @@ def build_source(config: Any) -> MailSource:
         return MaildirReader(config.name, config.path, config.folder_roles)
     if isinstance(config, EmlSource):
         return EmlDirSource(config.name, config.path, config.folder_roles)
+    if isinstance(config, ImapSource):
+        from intel.sources.imap import ImapReader
+
+        return ImapReader(config)
+    if isinstance(config, Pop3Source):
+        from intel.sources.pop3 import Pop3Reader
+
+        return Pop3Reader(config)
     raise SourceError(f"source '{config.name}': type '{config.type}' is not supported yet")
 
 
@@ -124,6 +139,9 @@ def sync_source(settings: Settings, name: str, progress: Progress | None = None)
         def write(prepared: _Prepared) -> None:
             items = _stored_messages(prepared, identity)
             result.new += write_batch(store, load_id, name, items, prepared.batch.cursors, identity)
+            listings = getattr(prepared.batch, "listings", None)  # server sources: what each folder still has
+            if listings:
+                mark_missing_locations(store, name, listings)
             result.seen += len(items)
             if progress is not None:
                 progress(len(items))

@@ -179,6 +179,17 @@ def _quoted(text: str, depth: int) -> str:
     return ">" * depth + (" " if depth and text else "") + text
 
 
+def _attached_message_bytes(part: Message, problems: list[str]) -> bytes:
+    inner = part.get_payload()
+    if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+        try:
+            return inner[0].as_bytes()
+        except Exception:  # re-serializing a hostile message can fail in many ways; keep its metadata
+            problems.append("broken_mime")
+            return b""
+    return _payload_bytes(part, problems)
+
+
 def _filename(part: Message) -> str:
     try:
         name = part.get_filename()
@@ -208,8 +219,7 @@ def extract_body(message: Message, problems: list[str]) -> tuple[str, bool, list
             break
         if part.get_content_type() == "message/rfc822":
             # A forwarded message as attachment: metadata only, its text is not this message's.
-            inner = part.get_payload()
-            body = inner[0].as_bytes() if isinstance(inner, list) and inner else _payload_bytes(part, problems)
+            body = _attached_message_bytes(part, problems)
             attachments.append(
                 Attachment(
                     filename=_filename(part) or "message.eml",

@@ -127,8 +127,8 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
     # with the same normalized subject.
     latest_by_subject: dict[str, _Container] = {}
     for item in items:
-        c = own.get(item.key)
-        if c is None:
+        current = own.get(item.key)
+        if current is None:
             continue
         subject = item.normalized_subject
         if not subject:
@@ -137,13 +137,13 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
         target = latest_by_subject.get(subject)
         if (
             not has_refs
-            and c.parent is None
+            and current.parent is None
             and target is not None
             and _REPLY_PREFIX.match(item.subject)
-            and not c.is_ancestor_of(target)
+            and not current.is_ancestor_of(target)
         ):
-            c.parent = target
-        latest_by_subject[subject] = c
+            current.parent = target
+        latest_by_subject[subject] = current
 
     result: dict[str, ThreadAssignment] = {}
     for key, c in own.items():

@@ -57,7 +57,7 @@ def tls_context(ca_file: Path | None = None) -> ssl.SSLContext:
 def password_for(config: Any) -> str:
     """Resolve the source's password reference now (never logged, never in an error)."""
     if config.password is None:
-        raise AuthError(f"source '{config.name}': no password configured (password = \"env:NAME\" or \"file:PATH\")")
+        raise AuthError(f'source \'{config.name}\': no password configured (password = "env:NAME" or "file:PATH")')
     value: str = config.password.resolve().get_secret_value()
     return value
 

@@ -532,7 +532,9 @@ class ImapSession:
     def _error(self, what: str, exc: BaseException) -> IntelError:
         """The error for an imaplib failure: BYE and dropped connections are transient."""
         if isinstance(exc, imaplib.IMAP4.abort):
-            return TransientError(f"{self._prefix}: {self.where} ended the connection during {what}: {self._message(exc)}")
+            return TransientError(
+                f"{self._prefix}: {self.where} ended the connection during {what}: {self._message(exc)}"
+            )
         if isinstance(exc, OSError | EOFError):
             return server_error(self.config.name, self.where, exc, self.config.timeout)
         return SourceError(f"{self._prefix}: {what} failed on {self.where}: {self._message(exc)}")
@@ -570,10 +572,8 @@ class ImapSession:
 
     def _number(self, key: str) -> int | None:
         values = self.imap.untagged_responses.get(key) or []
-        try:
-            return int(values[-1]) if values else None
-        except ValueError:
-            return None
+        value = values[-1] if values else None
+        return int(value) if isinstance(value, bytes) and value.strip().isdigit() else None
 
     def search(self, *criteria: str) -> list[int]:
         """UIDs matching `criteria` in the open folder, ascending."""
@@ -621,21 +621,30 @@ class ImapReader:
         self.config = config
         self.window = parse_since(config.since, today)
         self._sleep = sleep
-        self._committed: dict[str, Any] = {}
+        # Cursors and locations of every batch handed out: the pipeline commits each one (maybe
+        # one batch later, as it writes while the next is read) unless the whole sync fails.
+        self._reached: dict[str, Any] = {}
+        self._yielded: dict[str, set[str]] = {}
         self._tokens: AccessTokenProvider | None = None
 
     def batches(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         """Read every chosen folder; transient faults reconnect and resume from the committed cursors."""
-        self._committed = dict(state.cursors)
+        self._reached = dict(state.cursors)
+        self._yielded = {}
         if self.config.auth == "xoauth2":
             self._tokens = token_provider_for(self.config)
         policy = RetryPolicy(self.config.retries, self.config.retry_backoff)
         yield from resumable(lambda: self._run(state, batch_size), policy, sleep=self._sleep)
 
     def _emit(self, batch: Batch) -> Iterator[Batch]:
+        self._reached.update(batch.cursors)
+        for message in batch.messages:
+            self._yielded.setdefault(message.folder, set()).add(message.location)
         yield batch
-        # The caller asked for the next batch: this one is committed.
-        self._committed.update(batch.cursors)
+
+    def _known(self, state: SourceState, folder: str) -> set[str]:
+        """Locations stored, or handed out in this sync (a retry must not hand them out again)."""
+        return state.known_locations(folder) | self._yielded.get(folder, set())
 
     def _flush(
         self, builder: BatchBuilder, cursors: dict[str, Any], listings: dict[str, set[str]] | None = None
@@ -659,7 +668,7 @@ class ImapReader:
         names = {f.name for f in folders}
         return sorted(
             scope.removeprefix("imap:")
-            for scope in self._committed
+            for scope in self._reached
             if scope.startswith("imap:") and scope.removeprefix("imap:") not in names
         )
 
@@ -677,7 +686,7 @@ class ImapReader:
     ) -> Iterator[Batch]:
         scope = f"imap:{folder.name}"
         box = session.examine(folder)
-        plan = plan_folder(FolderCursor.from_json(self._committed.get(scope)), box.uidvalidity, self.window)
+        plan = plan_folder(FolderCursor.from_json(self._reached.get(scope)), box.uidvalidity, self.window)
         cursor = plan.cursor
         if plan.reset:
             log.warning("source %s: folder %s has a new UIDVALIDITY; reading it again", self.name, folder.name)
@@ -685,7 +694,7 @@ class ImapReader:
 
         if plan.backfill is not None:
             start, end = plan.backfill
-            known = state.known_locations(folder.name)
+            known = self._known(state, folder.name)
             candidates = session.search("UID", f"1:{cursor.last_uid}", *search_window(start, end))
             wanted = [u for u in candidates if u <= cursor.last_uid and location(box.uidvalidity, u) not in known]
             log.info("source %s: folder %s: backfilling up to %d older messages", self.name, folder.name, len(wanted))
