@@ -9,6 +9,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from intel import pipeline
 from intel.config import Settings, load_settings
@@ -282,3 +285,26 @@ def test_gzipped_pipermail_archive_with_obfuscated_addresses(tmp_path: Path) -> 
     # No References at all: the "[users] Re:" reply joins by subject.
     assert rows[0][3] == rows[1][3]
     assert pipeline.sync_source(settings, "list").seen == 0
+
+
+@hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=12))
+def test_every_message_is_stored_whatever_its_bytes(
+    tmp_path_factory: pytest.TempPathFactory, blobs: list[bytes]
+) -> None:
+    root = tmp_path_factory.mktemp("hostile")
+    mail = root / "mail"
+    mail.mkdir()
+    for n, blob in enumerate(blobs):
+        (mail / f"{n}.eml").write_bytes(blob)
+    settings = config(root, f'[[source]]\nname = "hostile"\ntype = "eml"\npath = "{mail}"\n')
+    result = pipeline.sync_source(settings, "hostile")
+    pipeline.thread_messages(settings)
+    assert result.seen == len(blobs)
+    assert result.new == len(set(blobs))
+    stored = query(
+        settings, "SELECT r.raw, m.parse_problems FROM raw_messages r JOIN messages m ON m.message_key = r.sha256"
+    )
+    assert {raw for raw, _ in stored} == set(blobs)
+    # Random bytes are never a well-formed message: every one carries at least one problem.
+    assert all(problems for _, problems in stored)
