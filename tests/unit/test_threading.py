@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from intel.parse.headers import normalize_subject
 from intel.parse.threading import ThreadInput, assign_threads
 
@@ -129,3 +132,36 @@ def test_same_message_id_different_bytes_share_the_thread() -> None:
 def test_messages_without_message_id_are_their_own_threads() -> None:
     result = assign_threads([msg("a", None, subject="x"), msg("b", None, subject="y")])
     assert result["a"].thread_id != result["b"].thread_id
+
+
+@st.composite
+def reply_forests(draw: st.DrawFn) -> list[ThreadInput]:
+    """Random reply trees: each message answers an earlier one (or none), headers in varied styles."""
+    count = draw(st.integers(1, 60))
+    items: list[ThreadInput] = []
+    chains: list[tuple[str, ...]] = []
+    for n in range(count):
+        parent = draw(st.one_of(st.none(), st.integers(0, n - 1))) if n else None
+        chain: tuple[str, ...] = () if parent is None else (*chains[parent], f"<{parent}@x>")
+        chains.append(chain)
+        style = draw(st.sampled_from(["full", "in-reply-to", "last-ref", "truncated"]))
+        refs = {"full": chain, "in-reply-to": (), "last-ref": chain[-1:], "truncated": chain[-2:]}[style]
+        reply_to = chain[-1] if chain and style != "last-ref" else None
+        items.append(msg(f"k{n}", f"<{n}@x>", refs=refs, reply_to=reply_to, subject=f"S{n}", minutes=n))
+    # Some messages never arrive (their replies still thread through the gap), arrival order is random.
+    missing = draw(st.sets(st.integers(0, count - 1), max_size=count // 3))
+    kept = [item for n, item in enumerate(items) if n not in missing]
+    return draw(st.permutations(kept))
+
+
+@settings(max_examples=200, deadline=None)
+@given(reply_forests())
+def test_every_reply_lands_in_its_parents_thread(items: list[ThreadInput]) -> None:
+    result = assign_threads(items)
+    by_id = {item.message_id: item.key for item in items}
+    for item in items:
+        parent_id = item.in_reply_to or (item.references[-1] if item.references else None)
+        if parent_id in by_id:
+            assert result[item.key].thread_id == result[by_id[parent_id]].thread_id
+            assert result[item.key].parent_key == by_id[parent_id]
+    assert assign_threads(list(reversed(items))) == result
