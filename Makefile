@@ -22,6 +22,7 @@ run: setup
 	$(VENV)/bin/intel run
 
 test: setup
+	bash scripts/install-system-deps.sh
 	$(PY) -m ruff check intel flows tests bench
 	$(PY) -m ruff format --check intel flows tests bench
 	$(PY) -m mypy

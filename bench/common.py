@@ -29,6 +29,7 @@ __all__ = [
     "WORK_DIR",
     "ChildRun",
     "Timing",
+    "TreeMonitor",
     "machine_info",
     "machine_line",
     "markdown_table",
@@ -149,83 +150,156 @@ def time_runs(body: Callable[[], int], repeat: int, setup: Callable[[], None] | 
     return Timing(seconds, count)
 
 
-# --- memory of a child process tree ------------------------------------------------------------
+# --- CPU and memory of a process tree -----------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid`, from each of its threads' ``children`` file (CONFIG_PROC_CHILDREN)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
         try:
-            stat = Path(entry.path, "stat").read_text()
+            found.extend(int(child) for child in Path(f"/proc/{pid}/task/{tid}/children").read_text().split())
         except OSError:
             continue
-        # The command name is in parentheses and may contain spaces: split after the last ')'.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return children
+    return found
 
 
-def _rss_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _tree_rss(root: int) -> int:
-    children = _children_map()
-    total, stack = 0, [root]
+def _tree(root: int) -> list[int]:
+    pids, stack = [], [root]
     while stack:
         pid = stack.pop()
-        total += _rss_bytes(pid)
-        stack.extend(children.get(pid, ()))
-    return total
+        pids.append(pid)
+        stack.extend(_children(pid))
+    return pids
+
+
+@dataclass
+class _Sample:
+    cpu_ticks: int  # utime + stime
+    rss: int  # bytes, anonymous + file-backed + shared
+    anon: int  # bytes, anonymous only (heap, DuckDB buffers): what the process really holds
+    hwm: int  # bytes, VmHWM: the process's own peak RSS
+
+
+def _sample(pid: int) -> _Sample | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    values: dict[str, int] = {}
+    for line in status.splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "VmHWM"):
+            values[key] = int(rest.split()[0]) * 1024
+    return _Sample(int(fields[11]) + int(fields[12]), values.get("VmRSS", 0), values.get("RssAnon", 0), values.get("VmHWM", 0))
+
+
+class TreeMonitor:
+    """Samples a process and all its descendants (e.g. parse workers) from /proc while it runs.
+
+    Gives the CPU seconds the tree used while monitored (processes that exit between two samples
+    lose at most one interval), the peak of the summed RSS (total and anonymous only), and the
+    largest per-process peak (VmHWM). Linux only; elsewhere every figure stays 0.
+    """
+
+    def __init__(self, root: int | None = None, interval: float = 0.05) -> None:
+        self.root = root if root is not None else os.getpid()
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_anon = 0
+        self.root_hwm = 0
+        self.max_other_hwm = 0
+        self._start_ticks: dict[int, int] = {}
+        self._last_ticks: dict[int, int] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._enabled = Path("/proc/self/stat").exists()
+
+    def _tick(self) -> None:
+        rss = anon = 0
+        for pid in _tree(self.root):
+            sample = _sample(pid)
+            if sample is None:
+                continue
+            rss += sample.rss
+            anon += sample.anon
+            self._last_ticks[pid] = sample.cpu_ticks
+            if pid == self.root:
+                self.root_hwm = max(self.root_hwm, sample.hwm)
+            else:
+                self.max_other_hwm = max(self.max_other_hwm, sample.hwm)
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_anon = max(self.peak_anon, anon)
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval):
+            self._tick()
+
+    def __enter__(self) -> TreeMonitor:
+        if self._enabled:
+            self._tick()
+            self._start_ticks = dict(self._last_ticks)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._enabled:
+            self._done.set()
+            self._thread.join()
+            self._tick()
+
+    @property
+    def cpu_seconds(self) -> float:
+        ticks = sum(last - self._start_ticks.get(pid, 0) for pid, last in self._last_ticks.items())
+        return ticks / _TICKS
 
 
 @dataclass(frozen=True)
 class ChildRun:
-    """A finished child process: its output, max RSS and the peak RSS summed over its process tree."""
+    """A finished child process: its output, and what its process tree used."""
 
     stdout: str
-    max_rss_bytes: int  # from wait4: the largest single process among the child and what it reaped
-    peak_tree_rss_bytes: int  # sampled from /proc: child + all its descendants (parse workers, ...)
     seconds: float
+    cpu_seconds: float
+    peak_rss_bytes: int  # summed over the child and its descendants, sampled
+    peak_anon_bytes: int  # the same, anonymous memory only (no page cache of mapped files)
+    child_hwm_bytes: int  # the child's own peak RSS (VmHWM)
+    max_descendant_hwm_bytes: int  # the largest peak RSS of any descendant (e.g. a parse worker)
 
 
-def run_child(argv: Sequence[str], sample_interval: float = 0.05, env: dict[str, str] | None = None) -> ChildRun:
-    """Run `argv` to completion, sampling the RSS of its whole process tree.
+def run_child(argv: Sequence[str], sample_interval: float = 0.05) -> ChildRun:
+    """Run `argv` to completion while a `TreeMonitor` samples it.
+
+    (Not `ru_maxrss` from wait4 or RUSAGE_CHILDREN: Python starts children with vfork, and
+    Linux then reports the parent's peak RSS as the child's when the parent was bigger.)
 
     Raises:
         subprocess.CalledProcessError: the child failed (its stderr is passed through).
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, text=True, env=env)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            if Path("/proc").is_dir():
-                peak = max(peak, _tree_rss(proc.pid))
-            done.wait(sample_interval)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    assert proc.stdout is not None
-    stdout = proc.stdout.read()  # the child writes little; reading to EOF cannot deadlock
-    _, status, usage = os.wait4(proc.pid, 0)
-    done.set()
-    sampler.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, text=True)
+    with TreeMonitor(proc.pid, sample_interval) as monitor:
+        stdout, _ = proc.communicate()
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise subprocess.CalledProcessError(proc.returncode, list(argv), stdout)
-    # ru_maxrss is in KiB on Linux.
-    return ChildRun(stdout, usage.ru_maxrss * 1024, peak, seconds)
+    return ChildRun(
+        stdout,
+        seconds,
+        monitor.cpu_seconds,
+        monitor.peak_rss,
+        monitor.peak_anon,
+        monitor.root_hwm,
+        monitor.max_other_hwm,
+    )
 
 
 # --- tables ----------------------------------------------------------------------------------

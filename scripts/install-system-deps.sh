@@ -7,9 +7,15 @@
 # (and an existing one is left alone).
 set -euo pipefail
 
+have() {
+    # sbin may be missing from a non-root PATH; dovecot lives in /usr/sbin
+    PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin" command -v "$1" >/dev/null 2>&1
+}
+
 need=()
-command -v dovecot >/dev/null 2>&1 || PATH="$PATH:/usr/sbin" command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd dovecot-pop3d)
-command -v openssl >/dev/null 2>&1 || need+=(openssl)
+have dovecot || need+=(dovecot-imapd dovecot-pop3d)
+have doveadm || need+=(dovecot-core)
+have openssl || need+=(openssl)
 if [ "${#need[@]}" -eq 0 ]; then
     exit 0
 fi

@@ -29,6 +29,9 @@ from intel.sources.base import Batch
 __all__ = [
     "ListingBatch",
     "RetryPolicy",
+    "access_token",
+    "is_temporary_refusal",
+    "naming",
     "password_for",
     "resumable",
     "scrub",
@@ -58,8 +61,32 @@ def password_for(config: Any) -> str:
     """Resolve the source's password reference now (never logged, never in an error)."""
     if config.password is None:
         raise AuthError(f'source \'{config.name}\': no password configured (password = "env:NAME" or "file:PATH")')
-    value: str = config.password.resolve().get_secret_value()
+    try:
+        value: str = config.password.resolve().get_secret_value()
+    except IntelError as exc:
+        raise naming(config.name, exc) from None
     return value
+
+
+def access_token(name: str, tokens: Any) -> str:
+    """A token from an `AccessTokenProvider`; its errors are made to name the source."""
+    try:
+        token: str = tokens.access_token()
+    except IntelError as exc:
+        raise naming(name, exc) from None
+    return token
+
+
+def naming(source: str, exc: IntelError) -> IntelError:
+    """`exc` as the same kind of error, its message starting with the source's name."""
+    message = str(exc)
+    prefix = f"source '{source}'"
+    return exc if message.startswith(prefix) else type(exc)(f"{prefix}: {message}")
+
+
+def is_temporary_refusal(message: str) -> bool:
+    """A login refused for now, not for bad credentials (RFC 5530 codes, RFC 3206 for POP3)."""
+    return any(code in message for code in ("[UNAVAILABLE]", "[INUSE]", "[IN-USE]", "[SYS/TEMP]"))
 
 
 def scrub(message: str, *secrets: str | None) -> str:

@@ -34,7 +34,7 @@ import imaplib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -46,6 +46,8 @@ from intel.sources.base import Batch, BatchBuilder, RawMessage, SourceState
 from intel.sources.connect import (
     ListingBatch,
     RetryPolicy,
+    access_token,
+    is_temporary_refusal,
     password_for,
     resumable,
     scrub,
@@ -66,6 +68,7 @@ __all__ = [
     "decode_modified_utf7",
     "imap_date",
     "in_window",
+    "make_folders",
     "parse_fetch",
     "parse_internaldate",
     "parse_list_item",
@@ -166,10 +169,39 @@ class ImapFolder:
         return not {f.lower() for f in self.flags} & {"\\noselect", "\\nonexistent"}
 
 
-def make_folder(flags: tuple[str, ...], raw: str, overrides: dict[str, str]) -> ImapFolder:
-    """An `ImapFolder` with its decoded name and role (override, SPECIAL-USE, then name)."""
-    name = "INBOX" if raw.upper() == "INBOX" else decode_modified_utf7(raw)
-    return ImapFolder(name, raw, flags, folder_role(name, flags, overrides))
+# Roles a subfolder takes from its parent when neither flags nor its name say anything
+# (``Archive/2024`` is archive, ``Trash/Old`` is trash). Not inbox: INBOX's subfolders are
+# the user's own filing.
+_INHERITED_ROLES = ("sent", "drafts", "trash", "spam", "archive")
+
+
+def make_folders(
+    entries: Sequence[tuple[tuple[str, ...], str | None, str]], overrides: dict[str, str] | None = None
+) -> list[ImapFolder]:
+    """Folders from LIST entries ``(flags, delimiter, raw name)``, each with its role.
+
+    A role comes from an override, else SPECIAL-USE flags, else the name (`folder_role`); a
+    folder left with ``other`` takes the role of its nearest ancestor that has one of
+    `_INHERITED_ROLES`.
+    """
+    overrides = overrides or {}
+    named: list[tuple[tuple[str, ...], str | None, str, str]] = []
+    for flags, delimiter, raw in entries:
+        name = "INBOX" if raw.upper() == "INBOX" else decode_modified_utf7(raw)
+        named.append((flags, delimiter, raw, name))
+    own = {name: folder_role(name, flags, overrides) for flags, _d, _r, name in named}
+    folders: list[ImapFolder] = []
+    for flags, delimiter, raw, name in named:
+        role = own[name]
+        if role == "other" and name not in overrides and delimiter:
+            parts = name.split(delimiter)
+            for cut in range(len(parts) - 1, 0, -1):
+                parent = own.get(delimiter.join(parts[:cut]))
+                if parent in _INHERITED_ROLES:
+                    role = parent
+                    break
+        folders.append(ImapFolder(name, raw, flags, role))
+    return folders
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
@@ -487,9 +519,10 @@ class ImapSession:
         except imaplib.IMAP4.abort as exc:
             raise self._error("login", exc) from None
         except imaplib.IMAP4.error as exc:
-            raise AuthError(
-                f"{self._prefix}: {self.where} refused the login of {config.username}: {self._message(exc)}"
-            ) from None
+            message = self._message(exc)
+            if is_temporary_refusal(message):
+                raise TransientError(f"{self._prefix}: {self.where} cannot log in now: {message}") from None
+            raise AuthError(f"{self._prefix}: {self.where} refused the login of {config.username}: {message}") from None
         except (OSError, EOFError) as exc:
             raise server_error(config.name, self.where, exc, config.timeout) from None
 
@@ -497,7 +530,7 @@ class ImapSession:
         config = self.config
         tokens = self.tokens if self.tokens is not None else token_provider_for(config)
         for attempt in (1, 2):
-            token = tokens.access_token()
+            token = access_token(config.name, tokens)
             self._secret = token
             answered = False
 
@@ -550,13 +583,8 @@ class ImapSession:
         typ, data = self._call("LIST", lambda: self.imap.list())
         if typ != "OK":
             raise SourceError(f"{self._prefix}: LIST failed on {self.where}: {self._reply(data)}")
-        folders: list[ImapFolder] = []
-        for item in data:
-            parsed = parse_list_item(item) if item else None
-            if parsed is not None:
-                flags, _delimiter, raw = parsed
-                folders.append(make_folder(flags, raw, overrides or {}))
-        return folders
+        entries = [parsed for parsed in (parse_list_item(item) for item in data if item) if parsed is not None]
+        return make_folders(entries, overrides)
 
     def examine(self, folder: ImapFolder) -> Mailbox:
         """Open `folder` read-only."""
@@ -628,7 +656,7 @@ class ImapReader:
         self._tokens: AccessTokenProvider | None = None
 
     def batches(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
-        """Read every chosen folder; transient faults reconnect and resume from the committed cursors."""
+        """Read every chosen folder; after a transient fault, reconnect and go on from the cursors reached."""
         self._reached = dict(state.cursors)
         self._yielded = {}
         if self.config.auth == "xoauth2":
@@ -684,32 +712,53 @@ class ImapReader:
     def _sync_folder(
         self, session: ImapSession, folder: ImapFolder, builder: BatchBuilder, state: SourceState
     ) -> Iterator[Batch]:
+        """Backfill (if the window moved back), read new mail, then hand over the folder's listing."""
         scope = f"imap:{folder.name}"
         box = session.examine(folder)
         plan = plan_folder(FolderCursor.from_json(self._reached.get(scope)), box.uidvalidity, self.window)
-        cursor = plan.cursor
         if plan.reset:
             log.warning("source %s: folder %s has a new UIDVALIDITY; reading it again", self.name, folder.name)
-        fetch_size = self.config.batch_size
-
+        cursor = plan.cursor
         if plan.backfill is not None:
-            start, end = plan.backfill
-            known = self._known(state, folder.name)
-            candidates = session.search("UID", f"1:{cursor.last_uid}", *search_window(start, end))
-            wanted = [u for u in candidates if u <= cursor.last_uid and location(box.uidvalidity, u) not in known]
-            log.info("source %s: folder %s: backfilling up to %d older messages", self.name, folder.name, len(wanted))
-            for chunk in _chunks(wanted, fetch_size):
-                for message in session.fetch(chunk):
-                    if in_window(message.internal_date, self.window) and builder.add(
-                        self._raw(folder, box.uidvalidity, message)
-                    ):
-                        yield from self._flush(builder, {scope: cursor.to_json()})
-            cursor = replace(cursor, since=self.window)
+            cursor = yield from self._backfill(session, folder, box, cursor, plan.backfill, builder, state)
+        cursor = yield from self._read_new(session, folder, box, cursor, builder)
+        present = {location(box.uidvalidity, uid) for uid in session.search("ALL")}
+        yield from self._flush(builder, {scope: cursor.to_json()}, {folder.name: present})
 
+    def _backfill(
+        self,
+        session: ImapSession,
+        folder: ImapFolder,
+        box: Mailbox,
+        cursor: FolderCursor,
+        span: tuple[date | None, date],
+        builder: BatchBuilder,
+        state: SourceState,
+    ) -> Generator[Batch, None, FolderCursor]:
+        """Messages up to the cursor's UID dated in `span`; returns the cursor covering the new window."""
+        scope = f"imap:{folder.name}"
+        known = self._known(state, folder.name)
+        candidates = session.search("UID", f"1:{cursor.last_uid}", *search_window(*span))
+        wanted = [u for u in candidates if u <= cursor.last_uid and location(box.uidvalidity, u) not in known]
+        log.info("source %s: folder %s: backfilling up to %d older messages", self.name, folder.name, len(wanted))
+        for chunk in _chunks(wanted, self.config.batch_size):
+            for message in session.fetch(chunk):
+                if in_window(message.internal_date, self.window) and builder.add(
+                    self._raw(folder, box.uidvalidity, message)
+                ):
+                    # The cursor keeps its old `since` until the whole range is handed out.
+                    yield from self._flush(builder, {scope: cursor.to_json()})
+        return replace(cursor, since=self.window)
+
+    def _read_new(
+        self, session: ImapSession, folder: ImapFolder, box: Mailbox, cursor: FolderCursor, builder: BatchBuilder
+    ) -> Generator[Batch, None, FolderCursor]:
+        """Messages above the cursor's UID inside the window; returns the cursor after the last UID."""
+        scope = f"imap:{folder.name}"
         candidates = session.search("UID", f"{cursor.last_uid + 1}:*", *search_window(self.window))
-        wanted = [u for u in candidates if u > cursor.last_uid]
+        wanted = [u for u in candidates if u > cursor.last_uid]  # `n:*` always matches the newest UID
         log.info("source %s: folder %s: %d new messages", self.name, folder.name, len(wanted))
-        for chunk in _chunks(wanted, fetch_size):
+        for chunk in _chunks(wanted, self.config.batch_size):
             for message in session.fetch(chunk):
                 full = in_window(message.internal_date, self.window) and builder.add(
                     self._raw(folder, box.uidvalidity, message)
@@ -719,8 +768,6 @@ class ImapReader:
                     yield from self._flush(builder, {scope: cursor.to_json()})
             cursor = replace(cursor, last_uid=max(cursor.last_uid, chunk[-1]))
         if box.uidnext:
-            # Every UID below UIDNEXT existed when we opened the folder and was searched.
+            # Every UID below UIDNEXT existed when the folder was opened, so the search saw it.
             cursor = replace(cursor, last_uid=max(cursor.last_uid, box.uidnext - 1))
-
-        present = {location(box.uidvalidity, uid) for uid in session.search("ALL")}
-        yield from self._flush(builder, {scope: cursor.to_json()}, {folder.name: present})
+        return cursor

@@ -5,6 +5,9 @@ already stored: the locations the store knows for the folder. A server without U
 to content hashes: every message is downloaded and the ones whose ``sha256:<hex>`` location is
 known are dropped. The session ends with QUIT and never sends DELE, so nothing is removed.
 
+Messages are downloaded with ``TOP n <all lines>`` where the server has TOP, because some
+servers (Dovecot among them) mark a message read when it is fetched with RETR.
+
 Sync window (``since``): POP3 has no INTERNALDATE, so the ``Date`` header decides, read with
 ``TOP n 0`` before downloading. UIDLs found older than the window are remembered (scope
 ``pop3:older``, valid for that window start) so later runs do not ask again.
@@ -33,6 +36,7 @@ from intel.sources.base import Batch, BatchBuilder, RawMessage, SourceState
 from intel.sources.connect import (
     ListingBatch,
     RetryPolicy,
+    access_token,
     password_for,
     resumable,
     scrub,
@@ -49,7 +53,10 @@ log = logging.getLogger(__name__)
 FOLDER = "INBOX"
 DEFAULT_PORTS = {"ssl": 995, "starttls": 110, "none": 110}
 _OLDER_SCOPE = "pop3:older"
-_MAX_LINE = 16 * 1024 * 1024  # poplib's 2 KB limit breaks on unwrapped HTML lines
+_MAX_LINE = 16 * 1024 * 1024
+_ALL_LINES = (
+    2**31 - 1
+)  # TOP's line count that means "the whole body"  # poplib's 2 KB limit breaks on unwrapped HTML lines
 # RFC 3206 response codes that say "try again later".
 _TRANSIENT_CODES = (b"[IN-USE]", b"[SYS/TEMP]", b"-ERR EOF")
 
@@ -122,6 +129,7 @@ class Pop3Session:
         self.where = f"{config.host}:{self.port}"
         self._pop: _POP3 | _POP3SSL | None = None
         self._secret: str | None = None
+        self._top_works = True
 
     @property
     def _prefix(self) -> str:
@@ -214,7 +222,7 @@ class Pop3Session:
         config = self.config
         tokens = self.tokens if self.tokens is not None else token_provider_for(config)
         for attempt in (1, 2):
-            token = tokens.access_token()
+            token = access_token(config.name, tokens)
             self._secret = token
             try:
                 self.pop.auth_xoauth2(xoauth2_string(config.username, token))
@@ -282,7 +290,22 @@ class Pop3Session:
         return b"\r\n".join(lines) + b"\r\n"
 
     def retrieve(self, number: int) -> bytes:
-        """Message `number` as the server has it (dot-unstuffed, CRLF line ends). Never deletes."""
+        """Message `number` as the server has it (dot-unstuffed, CRLF line ends). Never deletes.
+
+        ``TOP n <all lines>`` first: servers such as Dovecot mark messages read on RETR, not on
+        TOP. A server without TOP gets RETR from then on.
+        """
+        if self._top_works:
+            try:
+                _response, lines, _octets = self.pop.top(number, _ALL_LINES)
+                return b"\r\n".join(lines) + b"\r\n"
+            except poplib.error_proto as exc:
+                if self._is_transient(exc):
+                    raise self._error("TOP", exc) from None
+                log.info("%s: %s has no TOP (%s); using RETR", self._prefix, self.where, self._message(exc))
+                self._top_works = False
+            except (OSError, EOFError) as exc:
+                raise server_error(self.config.name, self.where, exc, self.config.timeout) from None
         _response, lines, _octets = self._call("RETR", lambda: self.pop.retr(number))
         return b"\r\n".join(lines) + b"\r\n"
 
