@@ -71,7 +71,7 @@ def _attribution_span(lines: list[str], i: int) -> int:
             if joined.endswith(":") and _VERB.search(joined):
                 return span
         return 0
-    if _VERB_END.search(first) and len(first) < 200:
+    if first.rstrip().endswith(":") and len(first) < 200 and _VERB_END.search(first):
         # "Jane Doe <jane@x.com> wrote:" with no opener counts only when '>' quotes follow.
         return -1
     return 0
