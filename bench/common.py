@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ __all__ = [
     "ChildRun",
     "Timing",
     "TreeMonitor",
+    "load_average",
     "machine_info",
     "machine_line",
     "markdown_table",
@@ -116,10 +117,11 @@ def utc_now() -> str:
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall-clock seconds of repeated runs over the same `count` items."""
+    """Wall-clock and CPU seconds of repeated runs over the same `count` items."""
 
     seconds: list[float]
     count: int
+    cpu_seconds: list[float] = field(default_factory=list)  # whole process tree, workers included
 
     @property
     def median(self) -> float:
@@ -136,18 +138,37 @@ class Timing:
         rates = sorted(self.count / s for s in self.seconds if s > 0)
         return f"{rates[0]:,.0f}-{rates[-1]:,.0f}" if rates else "-"
 
+    @property
+    def cpu_ms_per_item(self) -> float:
+        """Median CPU milliseconds per item (NaN when CPU was not measured)."""
+        return statistics.median(self.cpu_seconds) * 1000 / self.count if self.cpu_seconds else float("nan")
+
 
 def time_runs(body: Callable[[], int], repeat: int, setup: Callable[[], None] | None = None) -> Timing:
-    """Run `body` `repeat` times (after `setup`, which is not timed); `body` returns the item count."""
+    """Run `body` `repeat` times (after `setup`, which is not timed); `body` returns the item count.
+
+    CPU time is that of this process and everything it starts, sampled by a `TreeMonitor`.
+    """
     seconds: list[float] = []
+    cpu: list[float] = []
     count = 0
     for _ in range(repeat):
         if setup is not None:
             setup()
-        start = time.perf_counter()
-        count = body()
-        seconds.append(time.perf_counter() - start)
-    return Timing(seconds, count)
+        with TreeMonitor(interval=0.2) as monitor:
+            start = time.perf_counter()
+            count = body()
+            seconds.append(time.perf_counter() - start)
+        cpu.append(monitor.cpu_seconds)
+    return Timing(seconds, count, cpu)
+
+
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine skews wall-clock rates."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 # --- CPU and memory of a process tree -----------------------------------------------------------
@@ -199,7 +220,9 @@ def _sample(pid: int) -> _Sample | None:
         key, _, rest = line.partition(":")
         if key in ("VmRSS", "RssAnon", "VmHWM"):
             values[key] = int(rest.split()[0]) * 1024
-    return _Sample(int(fields[11]) + int(fields[12]), values.get("VmRSS", 0), values.get("RssAnon", 0), values.get("VmHWM", 0))
+    return _Sample(
+        int(fields[11]) + int(fields[12]), values.get("VmRSS", 0), values.get("RssAnon", 0), values.get("VmHWM", 0)
+    )
 
 
 class TreeMonitor:

@@ -242,6 +242,12 @@ class StorageSettings(_Strict):
     snapshot: Path | None = None  # default: <database stem>.snapshot.duckdb beside it
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     parse_workers: int = Field(default=0, ge=0, le=64)  # 0: one per available core
+    # DuckDB's own default is 80% of RAM, which it fills with cached blocks as the file grows;
+    # a limit keeps a long import's memory flat (DuckDB spills to disk beyond it).
+    memory_limit: str = Field(default="256MB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    # How much write-ahead log builds up before DuckDB checkpoints; larger means fewer
+    # checkpoints during a big import (every run ends with a checkpoint anyway).
+    checkpoint_threshold: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
     @property
     def snapshot_path(self) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,14 @@ class RunSummary:
     syncs: list[SyncResult] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_settings_store(settings: Settings) -> AbstractContextManager[Store]:
+    """The write connection with the storage settings applied (memory limit, checkpoints)."""
+    storage = settings.storage
+    return open_store(
+        storage.database, memory_limit=storage.memory_limit, checkpoint_threshold=storage.checkpoint_threshold
+    )
 
 
 def build_source(config: Any) -> MailSource:
@@ -128,7 +137,7 @@ def sync_source(settings: Settings, name: str, progress: Progress | None = None)
     config = settings.source(name)
     identity = Identity(settings.identity.addresses)
     source = build_source(config)
-    with open_store(settings.storage.database) as store, ParallelParser(settings.storage.parse_workers) as parser:
+    with open_settings_store(settings) as store, ParallelParser(settings.storage.parse_workers) as parser:
         load_id = store.begin_load("sync", name)
         result = SyncResult(name, load_id)
         state = SourceState(
@@ -170,7 +179,7 @@ def sync_source(settings: Settings, name: str, progress: Progress | None = None)
 
 def thread_messages(settings: Settings, *, force: bool = False) -> dict[str, int]:
     """Run threading when new messages arrived since the last run (or when forced)."""
-    with open_store(settings.storage.database) as store:
+    with open_settings_store(settings) as store:
         if not force and threads_are_current(store):
             return {"skipped": 1}
         load_id = store.begin_load("thread")
@@ -187,7 +196,7 @@ def publish(settings: Settings) -> Path:
 def summarize(settings: Settings) -> dict[str, int]:
     """Row counts of the public tables, for the end-of-run summary."""
     counts: dict[str, int] = {}
-    with open_store(settings.storage.database) as store:
+    with open_settings_store(settings) as store:
         for table in ("messages", "threads", "message_locations", "message_addresses"):
             # The table names are constants of ours, never input.
             row = store.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608

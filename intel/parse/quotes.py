@@ -101,6 +101,19 @@ def _cut_start(lines: list[str], i: int) -> int:
     return j
 
 
+# Every marker starts with one of these words or symbols, or ends with a colon: a cheap test that
+# lets ordinary prose lines skip the detailed patterns.
+_CANDIDATE = re.compile(
+    r"^\s*(?:[-=_*>]|(?:from|von|de|da|van|från|fra|od|lähettäjä|on|am|le|el|il|op|em|den|på|w|dne"
+    r"|begin|anfang|début)\b)",
+    re.IGNORECASE,
+)
+
+
+def _maybe_marker(line: str) -> bool:
+    return _CANDIDATE.match(line) is not None or line.rstrip().endswith(":")
+
+
 def split_reply(text: str) -> tuple[str, str]:
     """Split an email body into (new_text, quoted_text); both stripped."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -109,6 +122,10 @@ def split_reply(text: str) -> tuple[str, str]:
     i = 0
     while i < len(lines):
         line = lines[i]
+        if not _maybe_marker(line):
+            new.append(line)
+            i += 1
+            continue
         if _ORIGINAL.match(line) or _FORWARD.match(line) or _is_header_block(lines, i):
             start = _cut_start(lines, i)
             drop = len(lines[start:i])

@@ -39,18 +39,30 @@ def _head_hash(data: bytes | mmap.mmap) -> str:
     return hashlib.sha256(data[:_HEAD_BYTES]).hexdigest()
 
 
+_MONTHS = {
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)
+}
+_ASCTIME = re.compile(rb"\s(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})\s*$")
+
+
 def _from_line_date(line: bytes) -> datetime | None:
-    # "From sender@example.com Mon Jun  1 09:14:00 2026" -> the asctime part after the sender.
+    """The asctime date of a From_ line ("From sender Mon Jun  1 09:14:00 2026"), as UTC."""
+    match = _ASCTIME.search(line)
+    if match is not None:
+        month = _MONTHS.get(match.group(1).decode("ascii", "replace").lower())
+        if month is not None:
+            try:
+                day, hour, minute, second, year = (int(g) for g in match.group(2, 3, 4, 5, 6))
+                return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+            except ValueError:
+                return None
     parts = line.decode("ascii", "replace").split(None, 2)
     if len(parts) < 3:
         return None
     try:
-        return datetime.strptime(" ".join(parts[2].split()[:5]), "%a %b %d %H:%M:%S %Y").replace(tzinfo=UTC)
-    except ValueError:
-        try:
-            return parsedate_to_datetime(parts[2])
-        except (TypeError, ValueError, IndexError):
-            return None
+        return parsedate_to_datetime(parts[2])
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _is_from_line(data: bytes | mmap.mmap, pos: int) -> bool:

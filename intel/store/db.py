@@ -161,12 +161,21 @@ class Store:
 
 
 @contextmanager
-def open_store(database: Path, *, lock_timeout: float = 120.0) -> Iterator[Store]:
+def open_store(
+    database: Path,
+    *,
+    lock_timeout: float = 120.0,
+    memory_limit: str = "256MB",
+    checkpoint_threshold: str = "1GB",
+) -> Iterator[Store]:
     """Open `database` for writing (creating and migrating it), holding the writer lock."""
     database = Path(database)
     with writer_lock(database, lock_timeout):
         try:
-            con = duckdb.connect(str(database))
+            con = duckdb.connect(
+                str(database),
+                config={"memory_limit": memory_limit, "checkpoint_threshold": checkpoint_threshold},
+            )
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {database}: {str(exc).splitlines()[0]}") from None
         try:
