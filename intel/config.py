@@ -44,6 +44,8 @@ __all__ = [
     "SecretRef",
     "Settings",
     "SourceConfig",
+    "TokenStoreSettings",
+    "ZohoSource",
     "load_settings",
     "parse_since",
 ]
@@ -231,8 +233,79 @@ class Pop3Source(_ServerSource):
     type: Literal["pop3"]
 
 
+class TokenStoreSettings(_Strict):
+    """Where OAuth tokens are kept (``[token_store]``; a Zoho source may have its own).
+
+    ``file`` (JSON, 0600, default ``data/tokens.json``), ``duckdb`` (its own file, default
+    ``data/tokens.duckdb``, never the pipeline's database), ``sqlite`` (default
+    ``data/tokens.sqlite``), ``memory`` (this process only) or ``custom`` (``factory`` is a
+    dotted path to a class or function, called with ``options`` as keyword arguments).
+    With ``encryption_key`` (a secret reference to a Fernet key) tokens are encrypted at rest.
+    """
+
+    type: Literal["file", "duckdb", "sqlite", "memory", "custom"] = "file"
+    path: Path | None = None
+    factory: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    encryption_key: SecretRef | None = None
+    lock_timeout: float = Field(default=60.0, gt=0)  # seconds to wait for another process's refresh
+
+    _secret = field_validator("encryption_key", mode="before")(_secret_ref)
+
+    @field_validator("factory")
+    @classmethod
+    def _check_factory(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][\w.]*[.:][A-Za-z_]\w*", value):
+            raise ValueError(f'"{value}" is not a dotted path such as "package.module.TokenStore"')
+        return value
+
+    @model_validator(mode="after")
+    def _check_custom(self) -> TokenStoreSettings:
+        if self.type == "custom" and not self.factory:
+            raise ValueError('type = "custom" needs factory = "package.module.TokenStore"')
+        if self.type != "custom" and (self.factory or self.options):
+            raise ValueError('factory and options are only used with type = "custom"')
+        return self
+
+
+class ZohoSource(_SourceBase):
+    """Mailboxes read through the Zoho Mail REST API with an OAuth 2.0 token (see intel.sources.zoho)."""
+
+    type: Literal["zoho"]
+    data_center: str = "com"  # com | eu | in | com.au | jp | ca | sa | com.cn | uk
+    client_id: str
+    client_secret: SecretRef
+    user: str  # whose token: the name it was stored under by `intel auth zoho`
+    accounts: list[str] | None = None  # account ids or addresses; default: every account of the user
+    accounts_url: str | None = None  # overrides the data center's accounts server (tests, proxies)
+    mail_url: str | None = None  # overrides the data center's Mail API host
+    token_store: TokenStoreSettings | None = None  # default: the top-level [token_store]
+    page_size: int = Field(default=200, ge=1, le=200)  # messages per list request (Zoho allows 200)
+    overlap_minutes: int = Field(default=60, ge=0)  # re-list this far behind the cursor
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=5, ge=0, le=20)  # per request, for throttling, 5xx and network faults
+    retry_backoff: float = Field(default=2.0, ge=0)  # first delay in seconds; doubles per retry
+    retry_budget: int = Field(default=200, ge=0)  # retries allowed in one sync, over all requests
+
+    _secret = field_validator("client_secret", mode="before")(_secret_ref)
+
+    @field_validator("data_center")
+    @classmethod
+    def _check_data_center(cls, value: str) -> str:
+        from intel.auth.zoho import data_center
+
+        return data_center(value).name
+
+    @field_validator("accounts_url", "mail_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(?:/[^\s]*)?", value):
+            raise ValueError(f'"{value}" is not an http(s) URL')
+        return value.rstrip("/") if value else value
+
+
 SourceConfig = Annotated[
-    MboxSource | MaildirSource | EmlSource | DemoSource | ImapSource | Pop3Source,
+    MboxSource | MaildirSource | EmlSource | DemoSource | ImapSource | Pop3Source | ZohoSource,
     Field(discriminator="type"),
 ]
 
@@ -272,6 +345,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     sources: list[SourceConfig] = Field(default_factory=list, alias="source")
+    token_store: TokenStoreSettings = Field(default_factory=TokenStoreSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -293,6 +367,18 @@ class Settings(BaseSettings):
         if duplicated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(duplicated)}")
         return value
+
+    @model_validator(mode="after")
+    def _inherit_token_store(self) -> Settings:
+        # A Zoho source without its own [source.token_store] uses the top-level [token_store].
+        if any(isinstance(s, ZohoSource) and s.token_store is None for s in self.sources):
+            self.__dict__["sources"] = [
+                s.model_copy(update={"token_store": self.token_store})
+                if isinstance(s, ZohoSource) and s.token_store is None
+                else s
+                for s in self.sources
+            ]
+        return self
 
     @property
     def origin(self) -> str:
@@ -317,7 +403,7 @@ def _describe(error: dict[str, Any]) -> str:
     for part in error["loc"]:
         if isinstance(part, int):
             loc_parts[-1:] = [f"{loc_parts[-1]}[{part}]"] if loc_parts else [f"[{part}]"]
-        elif part in ("mbox", "maildir", "eml", "demo", "imap", "pop3") and loc_parts and loc_parts[-1].endswith("]"):
+        elif part in ("mbox", "maildir", "eml", "demo", "imap", "pop3", "zoho") and loc_parts and loc_parts[-1].endswith("]"):
             continue  # the discriminator tag pydantic adds to the path
         else:
             loc_parts.append(str(part))
@@ -328,7 +414,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"missing required key '{key}'"
     if kind == "union_tag_invalid":
-        return f"{key}: unknown source type; expected one of mbox, maildir, eml, demo, imap, pop3"
+        return f"{key}: unknown source type; expected one of mbox, maildir, eml, demo, imap, pop3, zoho"
     message = str(error["msg"]).removeprefix("Value error, ")
     if "input" in error and kind.endswith(("_type", "_parsing")) and not isinstance(error["input"], dict | list):
         message += f" (got {error['input']!r})"

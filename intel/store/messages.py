@@ -103,7 +103,6 @@ def _message_columns(items: list[StoredMessage], source: str, load_id: int, now:
         cols["body_text"].append(p.body_text)
         cols["body_html"].append(p.body_html)
         cols["new_text"].append(p.new_text)
-        cols["quoted_text"].append(p.quoted_text)
         cols["signature"].append(p.signature)
         cols["attachments"].append(
             [
@@ -146,7 +145,6 @@ _MESSAGE_SCHEMA = pa.schema(
         ("body_text", pa.string()),
         ("body_html", pa.bool_()),
         ("new_text", pa.string()),
-        ("quoted_text", pa.string()),
         ("signature", pa.string()),
         ("attachments", pa.list_(_ATTACHMENT)),
         ("attachment_count", pa.int32()),
@@ -260,7 +258,7 @@ def write_batch(
         )
         # _MESSAGE_COLUMNS is the constant column list of our own schema, never input.
         con.execute(
-            f"INSERT OR IGNORE INTO messages ({_MESSAGE_COLUMNS}) SELECT {_MESSAGE_COLUMNS} FROM _msg_batch"  # noqa: S608
+            f"INSERT INTO messages ({_MESSAGE_COLUMNS}) SELECT {_MESSAGE_COLUMNS} FROM _msg_batch"  # noqa: S608
         )
         con.execute("INSERT INTO message_addresses SELECT * FROM _addr_batch")
         con.execute(
