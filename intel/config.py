@@ -403,7 +403,11 @@ def _describe(error: dict[str, Any]) -> str:
     for part in error["loc"]:
         if isinstance(part, int):
             loc_parts[-1:] = [f"{loc_parts[-1]}[{part}]"] if loc_parts else [f"[{part}]"]
-        elif part in ("mbox", "maildir", "eml", "demo", "imap", "pop3", "zoho") and loc_parts and loc_parts[-1].endswith("]"):
+        elif (
+            part in ("mbox", "maildir", "eml", "demo", "imap", "pop3", "zoho")
+            and loc_parts
+            and loc_parts[-1].endswith("]")
+        ):
             continue  # the discriminator tag pydantic adds to the path
         else:
             loc_parts.append(str(part))

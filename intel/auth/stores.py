@@ -240,7 +240,9 @@ class MemoryTokenStore:
             for other in same_key:
                 del self._tokens[str(other.id)]
             saved = _stamped(
-                token, current.id if current and current.id else token.id or uuid.uuid4().hex, current and current.created_at
+                token,
+                current.id if current and current.id else token.id or uuid.uuid4().hex,
+                current and current.created_at,
             )
             self._tokens[str(saved.id)] = saved
             return copy.copy(saved)
@@ -310,7 +312,9 @@ class FileTokenStore(_LockDirMixin):
         except OSError as exc:
             raise StoreError(f"token file {self.path}: cannot read: {exc.strerror}") from None
         if status.st_mode & 0o077:
-            log.warning("token file %s was readable by others (mode %o); made it 0600", self.path, status.st_mode & 0o777)
+            log.warning(
+                "token file %s was readable by others (mode %o); made it 0600", self.path, status.st_mode & 0o777
+            )
             with contextlib.suppress(OSError):
                 os.chmod(self.path, 0o600)
         try:
@@ -327,7 +331,11 @@ class FileTokenStore(_LockDirMixin):
 
     def _write(self, tokens: list[OAuthToken]) -> None:
         _private_dir(self.path.parent)
-        payload = {"format": _FILE_FORMAT, "version": 1, "tokens": [t.to_json() for t in sorted(tokens, key=lambda t: t.key)]}
+        payload = {
+            "format": _FILE_FORMAT,
+            "version": 1,
+            "tokens": [t.to_json() for t in sorted(tokens, key=lambda t: t.key)],
+        }
         # mkstemp creates the file 0600; it replaces the old one in a single rename.
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         try:
@@ -645,7 +653,9 @@ class EncryptedTokenStore:
         if self.cipher is None:
             return token
         return dataclasses.replace(
-            token, refresh_token=self.cipher.encrypt(token.refresh_token), access_token=self.cipher.encrypt(token.access_token)
+            token,
+            refresh_token=self.cipher.encrypt(token.refresh_token),
+            access_token=self.cipher.encrypt(token.access_token),
         )
 
     def find_token(self, token: OAuthToken) -> OAuthToken | None:

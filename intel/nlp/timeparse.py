@@ -56,10 +56,10 @@ _NUMBER_WORDS = {
 _ZONES: dict[str, str | int] = {
     "utc": 0, "gmt": 0, "z": 0, "bst": 60, "ist": 330, "jst": 540, "kst": 540, "sgt": 480, "hkt": 480,
     "cst china": 480, "aest": 600, "aedt": 660, "acst": 570, "awst": 480, "nzst": 720, "nzdt": 780,
-    "wat": 60, "cat": 120, "eat": 180, "sast": 120, "cot": -300, "brt": -180, "art": -180, "msk": 180,
-    "gst": 240, "pkt": 300, "wib": 420, "ict": 420, "pht": 480, "west": 60, "wet": 0, "eet": "Europe/Athens",
+    "wat": 60, "sast": 120, "cot": -300, "brt": -180, "msk": 180,
+    "gst": 240, "pkt": 300, "wib": 420, "ict": 420, "pht": 480, "eet": "Europe/Athens",
     "eest": "Europe/Athens",
-    "cet": "Europe/Paris", "cest": "Europe/Paris", "met": "Europe/Paris", "mez": "Europe/Berlin",
+    "cet": "Europe/Paris", "cest": "Europe/Paris", "mez": "Europe/Berlin",
     "mesz": "Europe/Berlin",
     "et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
     "eastern": "America/New_York", "eastern time": "America/New_York",
@@ -137,17 +137,24 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "weekday",
         re.compile(
             rf"\b(?:(?P<mod>this coming|this|next|coming|the following|following)\s+)?{_WD}"
-            r"(?:\s+(?P<part>morning|afternoon|evening|night))?(?P<week>\s+(?:next|this) week|\s+week)?\b",
+            r"(?:\s+(?P<part>morning|afternoon|evening|night))?(?P<week>\s+(?:next|this) week)?\b",
             _I,
         ),
     ),
-    ("ordinal", re.compile(r"\b(?:the\s+)?(?P<ord>[0-3]?\d)(?P<suffix>st|nd|rd|th)\b(?!\s+(?:of\s+)?[a-z])", _I)),
+    (
+        "ordinal",
+        re.compile(
+            r"\b(?:the\s+)?(?P<ord>[0-3]?\d)(?P<suffix>st|nd|rd|th)\b"
+            r"(?!\s+(?:floor|anniversary|time|place|century|edition|row|birthday|street|avenue|percentile))",
+            _I,
+        ),
+    ),
     (
         "inrel",
         re.compile(
             rf"\b(?:in\s+{_NUM}\s+(?P<unit>(?:business |working )?days?|weeks?|months?)(?:'?\s*time)?"
             r"|in\s+a\s+(?P<fortnight>fortnight)"
-            rf"|{_NUM}\s+(?P<unit2>(?:business |working )?days?|weeks?|months?)\s+from\s+(?P<base>now|today|tomorrow"
+            rf"|{_NUM.replace('?P<n>', '?P<n2>')}\s+(?P<unit2>(?:business |working )?days?|weeks?|months?)\s+from\s+(?P<base>now|today|tomorrow"
             r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
             _I,
         ),
@@ -198,7 +205,7 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "at",
         re.compile(
-            rf"\bat\s+(?P<h>[01]?\d|2[0-3])(?:\s*o'?clock)?(?![\d:.,/%]|\.\d|\s*(?:%|percent|people|users|seats|agents))"
+            rf"\bat\s+(?P<h>[01]?\d|2[0-3])(?:\s*o'?clock)?(?![\d:.,/%]|\.\d|\s*(?:%|percent|people|users|seats|agents|a\.?m|p\.?m))"
             rf"{_ZONE}",
             _I,
         ),
@@ -217,7 +224,7 @@ _DEADLINE_BEFORE = re.compile(
     _I,
 )
 _DEADLINE_AFTER = re.compile(r"^\s*(?:,\s*)?(?:at the latest|latest)\b", _I)
-_CONNECTOR = re.compile(r"^(?:\s*(?:,|at|@|on|from|-|–|by|from|starting|between)?\s*)*$", _I)
+_CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|starting|between|-|–)[\s,]*)?$", _I)
 _PRIORITY = {
     "dmy": 0, "mdy": 0, "iso": 0, "range": 1, "hm": 1, "numeric": 2, "endof": 2, "inrel": 2, "relday": 3,
     "weekday": 3, "hap": 2, "word": 3, "ordinal": 4, "at": 5, "vague": 6,
@@ -364,7 +371,11 @@ def _valid_date_part(kind: str, m: re.Match[str], text: str) -> bool:
             return False
         if re.search(r"\bat\s*$", before):
             return False
-        if not c and not g.get("wd") and not re.search(r"(?:\bon|\bby|\bbefore|\buntil|\bfrom|\bdue|\bthe)\s*$", before):
+        if (
+            not c
+            and not g.get("wd")
+            and not re.search(r"(?:\bon|\bby|\bbefore|\buntil|\bfrom|\bdue|\bthe)\s*$", before)
+        ):
             return False
         return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
     if kind == "weekday":
@@ -398,7 +409,7 @@ def _valid_time_part(kind: str, m: re.Match[str], text: str) -> bool:
             return False
         if after.startswith(("%", "/")):
             return False
-        return not re.search(r"[\d$€£]\s*$", before)
+        return not re.search(r"[$€£]\s*$|\d$", before)
     if kind == "range":
         if not (g.get("m1") or g.get("ap1") or g.get("m2") or g.get("ap2")):
             return False
@@ -407,9 +418,9 @@ def _valid_time_part(kind: str, m: re.Match[str], text: str) -> bool:
         joiner = m.group(0).lower()
         if " and " in joiner and not joiner.startswith("between"):
             return False
-        return not (g.get("m1") and "." in m.group(0)[: m.start("m1") - m.start()] and not g.get("ap1"))
+        return True
     if kind == "hap":
-        return not re.search(r"[\d$€£.,:]\s*$", before)
+        return not re.search(r"[$€£]\s*$|[\d.,:]$", before)
     return True
 
 
@@ -546,7 +557,7 @@ def _resolve_date(part: _Part, ref: date | None, us_order: bool) -> tuple[date |
         mod = (g.get("mod") or "").lower()
         week = (g.get("week") or "").strip().lower()
         this_week = _monday(ref) + timedelta(days=target)
-        if mod == "next" or week in ("next week", "week"):
+        if mod == "next" or week == "next week":
             return this_week + timedelta(days=7), True, part_of_day
         if mod == "this" or week == "this week":
             return (this_week if this_week >= ref else this_week + timedelta(days=7)), True, part_of_day
@@ -567,7 +578,7 @@ def _resolve_date(part: _Part, ref: date | None, us_order: bool) -> tuple[date |
     if kind == "inrel":
         if g.get("fortnight"):
             return ref + timedelta(days=14), True, None
-        n = _number(g.get("n"))
+        n = _number(g.get("n") or g.get("n2"))
         unit = (g.get("unit") or g.get("unit2") or "").lower()
         if n is None:
             return None, False, None
@@ -661,8 +672,7 @@ def _resolve_time(part: _Part, part_of_day: str | None) -> tuple[time | None, ti
         return time(start_h, m1), time(end_h, m2), zone, yours
     hour = int(g["h"])
     minute = int(g.get("m") or 0)
-    raw_hour = g["h"]
-    if part.kind == "hm" and raw_hour.startswith("0"):
+    if part.kind == "hm" and g["h"].startswith("0") and not g.get("ap"):
         return time(hour, minute), None, zone, yours
     h24 = _hour24(hour, g.get("ap"), part_of_day, bool(g.get("m")))
     if not 0 <= h24 <= 23:

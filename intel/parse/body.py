@@ -135,18 +135,29 @@ def _payload_bytes(part: Message, problems: list[str]) -> bytes:
     return b""
 
 
-def _part_text(part: Message, problems: list[str]) -> str:
+def _content_params(part: Message) -> dict[str, str]:
+    """Content-Type parameters, parsed once (each `get_param` call re-parses the header)."""
+    params: dict[str, str] = {}
+    try:
+        found = part.get_params() or []
+    except Exception:  # a hostile header can trip the stdlib's parameter parser
+        return params
+    for key, value in found[1:]:
+        if isinstance(value, tuple):  # RFC 2231: (charset, language, value)
+            value = value[2]
+        params[str(key).lower()] = str(value)
+    return params
+
+
+def _part_text(part: Message, params: dict[str, str], problems: list[str]) -> str:
     data = _payload_bytes(part, problems)
-    charset = part.get_param("charset")
-    if isinstance(charset, tuple):  # RFC 2231 form
-        charset = charset[2]
-    text = decode_bytes(data, charset if isinstance(charset, str) else None, problems)
+    text = decode_bytes(data, params.get("charset"), problems)
     if "\x00" in text:
         problems.append("nul_bytes")
         text = text.replace("\x00", "")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if part.get_param("format", "").lower() == "flowed":  # type: ignore[union-attr]
-        text = _unflow(text, str(part.get_param("delsp", "")).lower() == "yes")
+    if params.get("format", "").lower() == "flowed":
+        text = _unflow(text, params.get("delsp", "").lower() == "yes")
     return text
 
 
@@ -239,14 +250,17 @@ def extract_body(message: Message, problems: list[str]) -> tuple[str, bool, list
                 stack.extend((child, depth + 1) for child in reversed(children))
             continue
         content_type = part.get_content_type()
+        params = _content_params(part)
         if content_type.startswith("multipart/"):
             # Multipart in name only (its boundary never appears): the payload is plain text.
             if "broken_mime" not in problems:
                 problems.append("broken_mime")
-            plain.append(_part_text(part, problems))
+            plain.append(_part_text(part, params, problems))
             continue
-        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        filename = _filename(part)
+        raw_disposition = part.get("Content-Disposition")
+        disposition = str(raw_disposition or "").split(";")[0].strip().lower()
+        # A file name comes from Content-Disposition or the Content-Type "name" parameter.
+        filename = _filename(part) if raw_disposition is not None or "name" in params else ""
         is_text = content_type in ("text/plain", "text/html")
         if disposition == "attachment" or filename or not is_text:
             data = _payload_bytes(part, problems)
@@ -262,9 +276,9 @@ def extract_body(message: Message, problems: list[str]) -> tuple[str, bool, list
             )
             continue
         if content_type == "text/html":
-            html_parts.append(_part_text(part, problems))
+            html_parts.append(_part_text(part, params, problems))
         else:
-            plain.append(_part_text(part, problems))
+            plain.append(_part_text(part, params, problems))
     has_html = bool(html_parts)
     if any(p.strip() for p in plain):
         text = "\n\n".join(p.strip("\n") for p in plain)

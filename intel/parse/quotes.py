@@ -104,7 +104,7 @@ def _cut_start(lines: list[str], i: int) -> int:
 # Every marker starts with one of these words or symbols, or ends with a colon: a cheap test that
 # lets ordinary prose lines skip the detailed patterns.
 _CANDIDATE = re.compile(
-    r"^\s*(?:[-=_*>]|(?:from|von|de|da|van|från|fra|od|lähettäjä|on|am|le|el|il|op|em|den|på|w|dne"
+    r"^\s*(?:[-=_*]|(?:from|von|de|da|van|från|fra|od|lähettäjä|on|am|le|el|il|op|em|den|på|w|dne"
     r"|begin|anfang|début)\b)",
     re.IGNORECASE,
 )
@@ -122,6 +122,10 @@ def split_reply(text: str) -> tuple[str, str]:
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line.lstrip().startswith(">"):
+            quoted.append(line)
+            i += 1
+            continue
         if not _maybe_marker(line):
             new.append(line)
             i += 1
