@@ -59,7 +59,10 @@ from common import (
 
 SECTION = "mbox import"
 GOAL_RATE = 3000.0  # messages per second end to end (sync), on the reference 2-core machine
-MEMORY_GROWTH_LIMIT = 1.25  # peak RSS at the largest size / at the smallest: "does not grow"
+# "Does not grow with mailbox size": doubling the mailbox (the two largest sizes) may add at most
+# 10% to the peak. DuckDB fills its buffer pool up to storage.memory_limit (256 MB by default)
+# on the way to that plateau, so the smallest size is reported too, but it is not the criterion.
+MEMORY_GROWTH_LIMIT = 1.10
 GENERATOR_VERSION = 2  # bump when the generated mail changes, so cached files are rebuilt
 SOURCE_NAME = "bench"
 OUR_DOMAIN = "northwind-example.com"
@@ -780,13 +783,14 @@ def _memory_rows(r: Results) -> list[list[str]]:
     ]
 
 
-def _memory_growth(memory: list[MemoryRun]) -> float:
-    """Peak anonymous memory of the process tree at the largest size over the smallest."""
-    return memory[-1].tree_anon / memory[0].tree_anon if memory and memory[0].tree_anon else float("nan")
+def _memory_growth(memory: list[MemoryRun], first: int = 0) -> float:
+    """Peak anonymous memory of the process tree at the largest size over the size at `first`."""
+    return memory[-1].tree_anon / memory[first].tree_anon if memory and memory[first].tree_anon else float("nan")
 
 
 def _verdicts(r: Results, cores: int) -> list[str]:
-    growth = _memory_growth(r.memory)
+    growth = _memory_growth(r.memory, -2)
+    overall = _memory_growth(r.memory)
     ceiling = cores * 1000 / r.sync.cpu_ms_per_item
     rate_ok = r.sync.rate >= GOAL_RATE
     return [
@@ -795,8 +799,10 @@ def _verdicts(r: Results, cores: int) -> list[str]:
         f"{r.sync.cpu_ms_per_item:.2f} ms of CPU per message over all its processes, so {cores} idle "
         f"cores could do at most ~{ceiling:,.0f}/s.",
         f"peak memory does not grow with mailbox size (anonymous memory of the process tree at "
-        f"{r.memory[-1].messages:,} within {MEMORY_GROWTH_LIMIT:.2f}x of {r.memory[0].messages:,}): "
-        f"**{'met' if growth <= MEMORY_GROWTH_LIMIT else 'not met'}** ({growth:.2f}x)",
+        f"{r.memory[-1].messages:,} within {MEMORY_GROWTH_LIMIT:.2f}x of {r.memory[-2].messages:,}): "
+        f"**{'met' if growth <= MEMORY_GROWTH_LIMIT else 'not met'}** ({growth:.2f}x; "
+        f"{overall:.2f}x from {r.memory[0].messages:,}, while DuckDB's buffer pool fills up to "
+        "storage.memory_limit)",
     ]
 
 
