@@ -157,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 500 messages, RESULTS.md untouched")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.messages, args.no_write = 500, True
 
     binary = dovecot_binary()
     if binary is None:

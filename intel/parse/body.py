@@ -247,7 +247,7 @@ def extract_body(message: Message, problems: list[str]) -> tuple[str, bool, list
                 continue
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend((child, depth + 1) for child in reversed(children))
+                stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
             continue
         content_type = part.get_content_type()
         params = _content_params(part)

@@ -20,11 +20,12 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from intel.errors import AuthError, IntelError, SourceError, TransientError
-from intel.sources.base import Batch
+from intel.sources.base import Batch, BatchBuilder, SourceState
 
 __all__ = [
     "ListingBatch",
@@ -177,3 +178,64 @@ class ListingBatch(Batch):
     """
 
     listings: dict[str, set[str]] = field(default_factory=dict)
+
+
+def window_start(day: date | None) -> datetime | None:
+    """The instant a window starts: midnight UTC of its first day (None: no window)."""
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def window_cursor(window: date | None) -> dict[str, Any]:
+    """The ``window`` scope's value, which the ``v_messages`` view applies."""
+    return {"since": window.isoformat() if window else None}
+
+
+class ServerReader:
+    """What the server readers share: resuming after transient faults from the cursors handed out.
+
+    Subclasses implement `_run(state, batch_size)`, which connects and yields batches through
+    `_flush`. A transient fault ends `_run`; `batches` then starts it again, and `_run` goes on
+    from `self._reached` (the cursors of every batch handed out, which the pipeline commits,
+    perhaps one batch later, unless the whole sync fails) and skips what `_known` lists.
+    """
+
+    def __init__(self, config: Any, *, today: date | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        from intel.config import parse_since  # config imports nothing from here; keep it that way
+
+        self.name: str = config.name
+        self.config = config
+        self.window = parse_since(config.since, today)
+        self._sleep = sleep
+        self._reached: dict[str, Any] = {}
+        self._yielded: dict[str, set[str]] = {}
+        self._tokens: Any = None
+
+    def batches(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
+        """Read what is not stored yet; after a transient fault, reconnect and go on from the cursors reached."""
+        from intel.sources.tokens import token_provider_for
+
+        self._reached = dict(state.cursors)
+        self._yielded = {}
+        if self.config.auth == "xoauth2":
+            self._tokens = token_provider_for(self.config)
+        policy = RetryPolicy(self.config.retries, self.config.retry_backoff)
+        yield from resumable(lambda: self._run(state, batch_size), policy, sleep=self._sleep)
+
+    def _run(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def _emit(self, batch: Batch) -> Iterator[Batch]:
+        self._reached.update(batch.cursors)
+        for message in batch.messages:
+            self._yielded.setdefault(message.folder, set()).add(message.location)
+        yield batch
+
+    def _known(self, state: SourceState, folder: str) -> set[str]:
+        """Locations stored, or handed out in this sync (a retry must not hand them out again)."""
+        return state.known_locations(folder) | self._yielded.get(folder, set())
+
+    def _flush(
+        self, builder: BatchBuilder, cursors: dict[str, Any] | None = None, listings: dict[str, set[str]] | None = None
+    ) -> Iterator[Batch]:
+        taken = builder.take({**(cursors or {}), "window": window_cursor(self.window)})
+        yield from self._emit(ListingBatch(taken.messages, taken.cursors, listings or {}))

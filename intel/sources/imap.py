@@ -33,26 +33,25 @@ import fnmatch
 import imaplib
 import logging
 import re
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from intel.config import ImapSource, parse_since
+from intel.config import ImapSource
 from intel.errors import AuthError, IntelError, SourceError, TransientError
 from intel.parse.folders import folder_role
 from intel.sources.base import Batch, BatchBuilder, RawMessage, SourceState
 from intel.sources.connect import (
-    ListingBatch,
-    RetryPolicy,
+    ServerReader,
     access_token,
     is_temporary_refusal,
     password_for,
-    resumable,
     scrub,
     server_error,
     tls_context,
+    window_cursor,
+    window_start,
 )
 from intel.sources.tokens import AccessTokenProvider, token_provider_for, xoauth2_string
 
@@ -248,11 +247,6 @@ def search_window(start: date | None, end: date | None = None) -> list[str]:
     return criteria
 
 
-def window_start(day: date | None) -> datetime | None:
-    """The instant a window starts: midnight UTC of its first day (None: no window)."""
-    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def in_window(internal_date: datetime | None, start: date | None) -> bool:
     """Exact window filter; a message without a date is kept (we cannot tell)."""
     first = window_start(start)
@@ -378,11 +372,6 @@ def plan_folder(previous: FolderCursor | None, uidvalidity: int, window: date | 
         return FolderPlan(previous, backfill=(window, previous.since))
     # Same or later window: what is stored covers it (later mail is only read from `window` on).
     return FolderPlan(replace(previous, since=window))
-
-
-def window_cursor(window: date | None) -> dict[str, Any]:
-    """The ``window`` scope's value, which the ``v_messages`` view applies."""
-    return {"since": window.isoformat() if window else None}
 
 
 def location(uidvalidity: int, uid: int) -> str:
@@ -635,50 +624,10 @@ def _chunks(values: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield values[start : start + size]
 
 
-class ImapReader:
+class ImapReader(ServerReader):
     """The IMAP `MailSource`: yields batches of new messages with the folder cursors they reach."""
 
-    def __init__(
-        self,
-        config: ImapSource,
-        *,
-        today: date | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.name = config.name
-        self.config = config
-        self.window = parse_since(config.since, today)
-        self._sleep = sleep
-        # Cursors and locations of every batch handed out: the pipeline commits each one (maybe
-        # one batch later, as it writes while the next is read) unless the whole sync fails.
-        self._reached: dict[str, Any] = {}
-        self._yielded: dict[str, set[str]] = {}
-        self._tokens: AccessTokenProvider | None = None
-
-    def batches(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
-        """Read every chosen folder; after a transient fault, reconnect and go on from the cursors reached."""
-        self._reached = dict(state.cursors)
-        self._yielded = {}
-        if self.config.auth == "xoauth2":
-            self._tokens = token_provider_for(self.config)
-        policy = RetryPolicy(self.config.retries, self.config.retry_backoff)
-        yield from resumable(lambda: self._run(state, batch_size), policy, sleep=self._sleep)
-
-    def _emit(self, batch: Batch) -> Iterator[Batch]:
-        self._reached.update(batch.cursors)
-        for message in batch.messages:
-            self._yielded.setdefault(message.folder, set()).add(message.location)
-        yield batch
-
-    def _known(self, state: SourceState, folder: str) -> set[str]:
-        """Locations stored, or handed out in this sync (a retry must not hand them out again)."""
-        return state.known_locations(folder) | self._yielded.get(folder, set())
-
-    def _flush(
-        self, builder: BatchBuilder, cursors: dict[str, Any], listings: dict[str, set[str]] | None = None
-    ) -> Iterator[Batch]:
-        taken = builder.take({**cursors, "window": window_cursor(self.window)})
-        yield from self._emit(ListingBatch(taken.messages, taken.cursors, listings or {}))
+    config: ImapSource
 
     def _run(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
         with ImapSession(self.config, self._tokens) as session:

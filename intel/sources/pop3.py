@@ -29,21 +29,19 @@ from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from intel.config import Pop3Source, parse_since
+from intel.config import Pop3Source
 from intel.errors import AuthError, IntelError, SourceError, TransientError
 from intel.parse.folders import folder_role
 from intel.sources.base import Batch, BatchBuilder, RawMessage, SourceState
 from intel.sources.connect import (
-    ListingBatch,
-    RetryPolicy,
+    ServerReader,
     access_token,
     password_for,
-    resumable,
     scrub,
     server_error,
     tls_context,
+    window_start,
 )
-from intel.sources.imap import window_cursor, window_start
 from intel.sources.tokens import AccessTokenProvider, token_provider_for, xoauth2_string
 
 __all__ = ["FOLDER", "Pop3Reader", "Pop3Session", "header_date", "parse_uidl_listing"]
@@ -310,51 +308,16 @@ class Pop3Session:
         return b"\r\n".join(lines) + b"\r\n"
 
 
-class Pop3Reader:
+class Pop3Reader(ServerReader):
     """The POP3 `MailSource`."""
 
+    config: Pop3Source
+
     def __init__(
-        self,
-        config: Pop3Source,
-        *,
-        today: date | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        self, config: Pop3Source, *, today: date | None = None, sleep: Callable[[float], None] = time.sleep
     ) -> None:
-        self.name = config.name
-        self.config = config
-        self.window = parse_since(config.since, today)
+        super().__init__(config, today=today, sleep=sleep)
         self.role = folder_role(FOLDER, overrides=config.folder_roles)
-        self._sleep = sleep
-        # Cursors and locations of every batch handed out: the pipeline commits each one (maybe
-        # one batch later, as it writes while the next is read) unless the whole sync fails.
-        self._reached: dict[str, Any] = {}
-        self._yielded: dict[str, set[str]] = {}
-        self._tokens: AccessTokenProvider | None = None
-
-    def batches(self, state: SourceState, batch_size: int) -> Iterator[Batch]:
-        """Download what is not stored yet; transient faults reconnect and resume."""
-        self._reached = dict(state.cursors)
-        self._yielded = {}
-        if self.config.auth == "xoauth2":
-            self._tokens = token_provider_for(self.config)
-        policy = RetryPolicy(self.config.retries, self.config.retry_backoff)
-        yield from resumable(lambda: self._run(state, batch_size), policy, sleep=self._sleep)
-
-    def _emit(self, batch: Batch) -> Iterator[Batch]:
-        self._reached.update(batch.cursors)
-        for message in batch.messages:
-            self._yielded.setdefault(message.folder, set()).add(message.location)
-        yield batch
-
-    def _known(self, state: SourceState, folder: str) -> set[str]:
-        """Locations stored, or handed out in this sync (a retry must not hand them out again)."""
-        return state.known_locations(folder) | self._yielded.get(folder, set())
-
-    def _flush(
-        self, builder: BatchBuilder, cursors: dict[str, Any] | None = None, listings: dict[str, set[str]] | None = None
-    ) -> Iterator[Batch]:
-        taken = builder.take({**(cursors or {}), "window": window_cursor(self.window)})
-        yield from self._emit(ListingBatch(taken.messages, taken.cursors, listings or {}))
 
     def _older(self) -> set[str]:
         """UIDLs found older than the current window by an earlier run (empty if the window changed)."""
