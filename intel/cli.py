@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
+from intel.cli_auth import auth_app
+from intel.cli_predict import predict_command
 from intel.config import Settings, load_settings
 from intel.errors import IntelError
 
@@ -31,6 +33,8 @@ class _State:
 
 
 _state = _State()
+app.add_typer(auth_app, name="auth")
+app.command("predict")(predict_command)
 
 
 def _settings() -> Settings:

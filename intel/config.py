@@ -294,7 +294,10 @@ class ZohoSource(_SourceBase):
     def _check_data_center(cls, value: str) -> str:
         from intel.auth.zoho import data_center
 
-        return data_center(value).name
+        try:
+            return data_center(value).name
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("accounts_url", "mail_url")
     @classmethod

@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from intel.config import DemoSource, EmlSource, ImapSource, MaildirSource, MboxSource, Pop3Source, Settings
+from intel.config import (
+    DemoSource,
+    EmlSource,
+    ImapSource,
+    MaildirSource,
+    MboxSource,
+    Pop3Source,
+    Settings,
+    ZohoSource,
+)
 from intel.errors import IntelError, SourceError
 from intel.parse import Identity, classify_direction
 from intel.parse.parallel import ParallelParser
@@ -33,7 +42,16 @@ from intel.store.messages import (
 )
 from intel.store.threads import rebuild_threads, threads_are_current
 
-__all__ = ["RunSummary", "SyncResult", "build_source", "publish", "summarize", "sync_source", "thread_messages"]
+__all__ = [
+    "RunSummary",
+    "SyncResult",
+    "build_source",
+    "extract_contacts_and_activities",
+    "publish",
+    "summarize",
+    "sync_source",
+    "thread_messages",
+]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -87,6 +105,10 @@ def build_source(config: Any) -> MailSource:
         from intel.sources.pop3 import Pop3Reader
 
         return Pop3Reader(config)
+    if isinstance(config, ZohoSource):
+        from intel.sources.zoho import ZohoReader
+
+        return ZohoReader(config)
     raise SourceError(f"source '{config.name}': type '{config.type}' is not supported yet")
 
 
@@ -212,3 +234,74 @@ def summarize(settings: Settings) -> dict[str, int]:
         row = store.con.execute("SELECT count(*) FROM messages WHERE len(parse_problems) > 0").fetchone()
         counts["messages_with_problems"] = int(row[0]) if row else 0
     return counts
+
+
+def extract_contacts_and_activities(
+    settings: Settings, *, batch_size: int = 1000, progress: Progress | None = None
+) -> dict[str, int]:
+    """Signatures -> contacts and activities for every message the current extractors have not seen.
+
+    Incremental: messages already processed by the same signature / activity versions are
+    skipped, so a re-run with nothing new only counts; a new model version re-processes all.
+    """
+    from intel.nlp.extract import Extractor
+    from intel.store import enrichment
+
+    extractor = Extractor().load()
+    sig_version, act_version = extractor.signature_version, extractor.activity_version
+    counts = {"messages": 0, "signatures": 0, "activities": 0, "contacts": 0}
+    with open_store(settings.storage.database) as store:
+        counts["thread_ids_refreshed"] = enrichment.refresh_thread_ids(store)
+        if not enrichment.count_pending(store, sig_version, act_version):
+            return counts
+        load_id = store.begin_load("extract")
+        addresses: set[str] = set()
+        try:
+            while batch := enrichment.pending_messages(store, sig_version, act_version, batch_size):
+                results = [_extract_one(extractor, message) for message in batch]
+                enrichment.write_results(store, load_id, results, sig_version, act_version)
+                addresses |= {r.message.from_address for r in results if r.message.from_address}
+                counts["messages"] += len(results)
+                counts["signatures"] += sum(r.signature is not None for r in results)
+                counts["activities"] += sum(len(r.activities) for r in results)
+                if progress is not None:
+                    progress(len(results))
+            counts["contacts"] = enrichment.rebuild_contacts(store, sorted(addresses), load_id, sig_version)
+        except Exception as exc:
+            store.finish_load(load_id, "failed", error=f"{type(exc).__name__}: {exc}", details=counts)
+            raise
+        store.finish_load(load_id, "ok", details={**counts, "signature": sig_version, "activity": act_version})
+    log.info("extract: %s", counts)
+    return counts
+
+
+def _extract_one(extractor: Any, message: Any) -> Any:
+    from intel.store.enrichment import ActivityRow, ContactFieldRow, MessageResult
+
+    sender = f"{message.from_name} <{message.from_address}>" if message.from_name else message.from_address
+    found = extractor.extract(message.body_text, sender, sent_at=message.sent_at, recipients=message.recipients)
+    result = MessageResult(message)
+    contact = found.contact
+    if found.signature.found and contact is not None:
+        result.signature = found.signature.text
+        result.signature_confidence = found.signature.confidence
+        conf = contact.confidence
+        for name, value in (
+            ("name", contact.name),
+            ("title", contact.title),
+            ("company", contact.company),
+            ("postal_address", contact.address),
+        ):
+            if value:
+                key = "address" if name == "postal_address" else name
+                result.fields.append(ContactFieldRow(name, value, None, conf.get(key, 0.5)))
+        for phone in contact.phones:
+            result.fields.append(ContactFieldRow("phone", phone.number, phone.type, conf.get("phones", 0.9)))
+        for name, values in (("email", contact.emails), ("website", contact.websites), ("social", contact.social)):
+            for value in values:
+                result.fields.append(ContactFieldRow(name, value, None, conf.get(name + "s", conf.get(name, 0.9))))
+    result.activities = [
+        ActivityRow(a.type, a.status, a.text, a.time_text, a.start, a.end, a.due, a.participants, a.confidence)
+        for a in found.activities
+    ]
+    return result

@@ -157,6 +157,16 @@ def _private_dir(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
+def _default_lock_dir() -> Path:
+    """A private directory for refresh locks of stores that bring none (same host only)."""
+    path = Path(tempfile.gettempdir()) / f"intel-token-locks-{os.getuid()}"
+    _private_dir(path)
+    status = path.stat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise StoreError(f"{path} must be a directory of your own, mode 0700; remove it and try again")
+    return path
+
+
 @contextmanager
 def file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
     """Hold an exclusive ``flock`` on `path` (created 0600), waiting up to `timeout` seconds.
@@ -185,10 +195,6 @@ def file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
 
 def _key_digest(token: OAuthToken) -> str:
     return hashlib.sha256("\x00".join(token.key).encode("utf-8")).hexdigest()[:24]
-
-
-def _default_lock_dir() -> Path:
-    return Path(tempfile.gettempdir()) / f"intel-token-locks-{os.getuid()}"
 
 
 def refresh_lock(store: Any, token: OAuthToken, timeout: float = 60.0) -> AbstractContextManager[None]:
@@ -242,7 +248,7 @@ class MemoryTokenStore:
             saved = _stamped(
                 token,
                 current.id if current and current.id else token.id or uuid.uuid4().hex,
-                current and current.created_at,
+                current.created_at if current else None,
             )
             self._tokens[str(saved.id)] = saved
             return copy.copy(saved)
@@ -409,7 +415,7 @@ _COLUMNS = (
     "created_at",
     "updated_at",
 )
-_SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM oauth_tokens"
+_SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM oauth_tokens"  # noqa: S608 (constant column names)
 CREATE_TOKENS_TABLE = (
     "CREATE TABLE IF NOT EXISTS oauth_tokens ("
     " id VARCHAR PRIMARY KEY, user_name VARCHAR NOT NULL, client_id VARCHAR NOT NULL,"
@@ -575,7 +581,7 @@ class DuckDBTokenStore(_SqlTokenStore):
 
         with (
             file_lock(self._op_lock, self.lock_timeout, f"token database {self.path}"),
-            open_token_database(self.path, CREATE_TOKENS_TABLE) as con,
+            open_token_database(self.path, CREATE_TOKENS_TABLE, write=write) as con,
         ):
             yield con
 
@@ -640,7 +646,8 @@ class EncryptedTokenStore:
         if self.cipher is None:
             if any(v and v.startswith(_CIPHER_PREFIX) for v in (token.refresh_token, token.access_token)):
                 raise AuthError(
-                    f"{self.where}: the tokens are encrypted; set token_store.encryption_key to the key they were saved with"
+                    f"{self.where}: the tokens are encrypted; "
+                    "set token_store.encryption_key to the key they were saved with"
                 )
             return token
         return dataclasses.replace(
@@ -710,7 +717,7 @@ def load_custom_store(factory: str, options: dict[str, Any]) -> TokenStore:
     ]
     if missing:
         raise ConfigError(f"token_store.factory {factory}: the store it made lacks {', '.join(missing)}")
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def open_token_store(settings: Any) -> EncryptedTokenStore:

@@ -83,7 +83,7 @@ _BAD_CLIENT = {"invalid_client", "invalid_client_secret", "unauthorized_client"}
 
 
 def data_center(name: str) -> DataCenter:
-    """The data center called `name` (``com``, ``eu``, ``in``, ``com.au``, ``jp``, ``ca``, ``sa``, ``com.cn``, ``uk``)."""
+    """The data center called `name` (see `DATA_CENTERS`; ``us``, ``au``, ``cn`` are aliases)."""
     key = name.strip().lower().removeprefix(".")
     key = _ALIASES.get(key, key)
     found = DATA_CENTERS.get(key)

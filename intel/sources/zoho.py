@@ -7,7 +7,7 @@ Requests (``Authorization: Zoho-oauthtoken <token>``, answers shaped
 * ``GET /api/accounts/{accountId}/folders``: folders with their ``folderType`` (the role);
 * ``GET /api/accounts/{accountId}/messages/view?folderId=&start=&limit=``: a folder's messages,
   newest first, ``limit`` at most 200, ``start`` 1-based;
-* ``GET /api/accounts/{accountId}/folders/{folderId}/messages/{messageId}/originalmessage``:
+* ``GET /api/accounts/{accountId}/messages/{messageId}/originalmessage``:
   the message as raw MIME, so the one parser handles mail from every source.
 
 Incremental by received time. Cursor, one per folder, scope ``zoho:<accountId>:<folderId>``:
@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 
 from intel.auth.stores import TokenStore
-from intel.auth.zoho import ZohoOAuth, auth_header, data_center, oauth_for_source
+from intel.auth.zoho import MAIL_SCOPES, ZohoOAuth, auth_header, data_center, oauth_for_source
 from intel.config import ZohoSource, parse_since
 from intel.errors import AuthError, IntelError, PermanentError, SourceError, TransientError
 from intel.parse.folders import folder_role
@@ -65,7 +65,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 200  # Zoho's largest `limit` for messages/view
-_PAGE_OVERLAP = 5  # pages overlap so a message deleted meanwhile cannot hide the next one
+_PAGE_OVERLAP = 5  # at most this many messages shared by consecutive pages
 _MAX_DELAY = 60.0
 # Zoho folder types and their roles; Templates and Outbox hold no correspondence.
 _TYPE_ROLES = {
@@ -355,7 +355,7 @@ class ZohoMailClient:
                 elif status == 403:
                     raise AuthError(
                         f"{prefix}: HTTP 403 ({self._clean(code or description or 'forbidden')}); the token lacks a "
-                        "scope: authorize again with ZohoMail.accounts.READ,ZohoMail.folders.READ,ZohoMail.messages.READ"
+                        f"scope: authorize again with the scopes {','.join(MAIL_SCOPES)}"
                     )
                 elif status >= 400:
                     detail = ", ".join(self._clean(x) for x in (code, description) if x)
@@ -413,7 +413,7 @@ class ZohoMailClient:
 
     def original(self, account: ZohoAccount, folder: ZohoFolder, message: ZohoMessage) -> bytes:
         """The message as raw MIME."""
-        endpoint = f"/api/accounts/{account.id}/folders/{folder.id}/messages/{message.id}/originalmessage"
+        endpoint = f"/api/accounts/{account.id}/messages/{message.id}/originalmessage"
         response = self.get(account, endpoint)
         if "json" not in response.headers.get("Content-Type", "").lower():
             return response.content  # served as the message itself
@@ -556,10 +556,13 @@ class ZohoReader:
         start = 1
         previous_last: str | None = None
         restarts = 0
+        # Pages overlap a little, so a message deleted meanwhile (shifting the rest up) cannot slip
+        # between two pages: the next page must still show the last message of this one.
+        overlap = min(_PAGE_OVERLAP, max(1, page_size // 4)) if page_size > 1 else 0
         while True:
             page = client.message_page(account, folder, start, page_size)
-            if previous_last is not None and page and previous_last not in {m.id for m in page[: _PAGE_OVERLAP + 1]}:
-                # The folder changed under us (messages deleted above): read it again from the top.
+            if overlap and previous_last is not None and page and previous_last not in {m.id for m in page}:
+                # Messages above were deleted meanwhile, so the pages no longer meet: list again from the top.
                 restarts += 1
                 if restarts > 3:
                     raise TransientError(
@@ -568,13 +571,13 @@ class ZohoReader:
                 start, previous_last = 1, None
                 continue
             for message in page:
-                if message.received >= max(floor, window_start) or message.received <= 0:
-                    if f"{account.id}:{message.id}" not in known:
-                        found.setdefault(message.id, message)
+                recent = message.received >= max(floor, window_start) or message.received <= 0
+                if recent and f"{account.id}:{message.id}" not in known:
+                    found.setdefault(message.id, message)
             if len(page) < page_size or not page or page[-1].received < floor:
                 break
             previous_last = page[-1].id
-            start += page_size - min(_PAGE_OVERLAP, page_size - 1)
+            start += page_size - overlap
         return sorted(found.values(), key=lambda m: (m.received, int(m.id) if m.id.isdigit() else 0, m.id))
 
     def _sync_folder(

@@ -1,0 +1,1 @@
+"""Fake servers for tests: stand-ins for services the tests cannot reach."""
