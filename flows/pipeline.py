@@ -57,6 +57,11 @@ def thread_messages(settings: Settings) -> dict[str, int]:
     return pipeline.thread_messages(settings)
 
 
+@task(name="extract-contacts-activities", cache_policy=NO_CACHE)
+def extract_contacts_and_activities(settings: Settings) -> dict[str, int]:
+    return pipeline.extract_contacts_and_activities(settings)
+
+
 @task(name="publish-snapshot", cache_policy=NO_CACHE)
 def publish_snapshot(settings: Settings) -> str:
     return str(pipeline.publish(settings))
@@ -91,6 +96,7 @@ def run_pipeline(params: RunParams | None = None) -> pipeline.RunSummary:
                 logger.error("source %s failed: %s", source.name, message)
                 summary.syncs.append(pipeline.SyncResult(source.name, 0, error=message))
     summary.extra["threads"] = thread_messages(settings)
+    summary.extra["extract"] = extract_contacts_and_activities(settings)
     summary.snapshot = Path(publish_snapshot(settings))
     summary.counts = summarize(settings)
     return summary

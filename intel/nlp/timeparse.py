@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -82,7 +82,8 @@ _CITY_ZONES = {
     "chicago": "America/Chicago", "denver": "America/Denver", "los angeles": "America/Los_Angeles",
     "san francisco": "America/Los_Angeles", "seattle": "America/Los_Angeles", "vancouver": "America/Vancouver",
     "mexico city": "America/Mexico_City", "bogota": "America/Bogota", "bogotá": "America/Bogota",
-    "sao paulo": "America/Sao_Paulo", "são paulo": "America/Sao_Paulo", "buenos aires": "America/Argentina/Buenos_Aires",
+    "sao paulo": "America/Sao_Paulo", "são paulo": "America/Sao_Paulo",
+    "buenos aires": "America/Argentina/Buenos_Aires",
     "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne", "brisbane": "Australia/Brisbane",
     "perth": "Australia/Perth", "auckland": "Pacific/Auckland", "tokyo": "Asia/Tokyo", "osaka": "Asia/Tokyo",
     "seoul": "Asia/Seoul", "singapore": "Asia/Singapore", "hong kong": "Asia/Hong_Kong",
@@ -109,7 +110,7 @@ _NUM = r"(?P<n>\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|
 _AMPM = r"(?P<ap>a\.m\.|p\.m\.|am\b|pm\b|a\.m\b|p\.m\b)"
 _ZONE_WORDS = _alternation([*_ZONES, *(f"{c} time" for c in _CITY_ZONES)])
 _ZONE = (
-    rf"(?:\s*\(?\s*(?P<zone>{_ZONE_WORDS}|(?:utc|gmt)\s*[+\-−]\s*\d{{1,2}}(?::?\d\d)?)\b\)?"
+    rf"(?:\s*\(?\s*(?P<zone>(?:utc|gmt)\s*[+\-−]\s*\d{{1,2}}(?::?\d\d)?|{_ZONE_WORDS})\b\)?"
     r"|\s+(?P<yourtime>your time|my time|local time))?"
 )
 
@@ -152,9 +153,10 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "inrel",
         re.compile(
-            rf"\b(?:in\s+{_NUM}\s+(?P<unit>(?:business |working )?days?|weeks?|months?)(?:'?\s*time)?"
+            rf"\b(?:(?:with)?in\s+{_NUM}\s+(?P<unit>(?:business |working )?days?|weeks?|months?)(?:'?\s*time)?"
             r"|in\s+a\s+(?P<fortnight>fortnight)"
-            rf"|{_NUM.replace('?P<n>', '?P<n2>')}\s+(?P<unit2>(?:business |working )?days?|weeks?|months?)\s+from\s+(?P<base>now|today|tomorrow"
+            rf"|{_NUM.replace('?P<n>', '?P<n2>')}\s+(?P<unit2>(?:business |working )?days?|weeks?|months?)"
+            r"\s+from\s+(?P<base>now|today|tomorrow"
             r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
             _I,
         ),
@@ -173,7 +175,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:(?:early|late|later|sometime|some time|mid)\s+)?(?:next|this|the coming|the following)\s+"
             r"(?:week|month|year|quarter)\b|\bnext\s+few\s+(?:days|weeks)\b|\blater\s+(?:today|this\s+week)\b"
-            r"|\bin\s+(?:a\s+few|a\s+couple\s+of|several|the\s+coming)\s+(?:days|weeks|months)\b|\bsoon\b|\basap\b",
+            r"|\bin\s+(?:a\s+few|a\s+couple\s+of|several|the\s+coming)\s+(?:days|weeks|months)\b",
             _I,
         ),
     ),
@@ -205,7 +207,7 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "at",
         re.compile(
-            rf"\bat\s+(?P<h>[01]?\d|2[0-3])(?:\s*o'?clock)?(?![\d:.,/%]|\.\d|\s*(?:%|percent|people|users|seats|agents|a\.?m|p\.?m))"
+            rf"\bat\s+(?P<h>[01]?\d|2[0-3])(?:\s*o'?clock)?(?![\d:/%]|[.,]\d|\s*(?:%|percent|people|users|seats|agents|a\.?m|p\.?m))"
             rf"{_ZONE}",
             _I,
         ),
@@ -224,7 +226,7 @@ _DEADLINE_BEFORE = re.compile(
     _I,
 )
 _DEADLINE_AFTER = re.compile(r"^\s*(?:,\s*)?(?:at the latest|latest)\b", _I)
-_CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|starting|between|-|–)[\s,]*)?$", _I)
+_CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|starting|between|um|à|a las|alle|om|kl\.?|-|–)[\s,]*)?$", _I)
 _PRIORITY = {
     "dmy": 0, "mdy": 0, "iso": 0, "range": 1, "hm": 1, "numeric": 2, "endof": 2, "inrel": 2, "relday": 3,
     "weekday": 3, "hap": 2, "word": 3, "ordinal": 4, "at": 5, "vague": 6,
@@ -323,7 +325,7 @@ def parse_reference(sent_at: str | datetime | None) -> datetime | None:
             text = text[:-1] + "+00:00"
         value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
@@ -374,15 +376,17 @@ def _valid_date_part(kind: str, m: re.Match[str], text: str) -> bool:
         if (
             not c
             and not g.get("wd")
+            and not g.get("dot")
             and not re.search(r"(?:\bon|\bby|\bbefore|\buntil|\bfrom|\bdue|\bthe)\s*$", before)
         ):
             return False
         return 1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)
     if kind == "weekday":
         wd = g["wd"]
-        if len(wd.rstrip(".")) <= 4:  # abbreviations: capitalised, and read as a day
-            if not wd[0].isupper() or wd.lower().rstrip(".") in ("sat", "sun", "wed") and not g.get("mod"):
-                return bool(re.search(r"\bon\s*$", before)) and wd[0].isupper()
+        short = len(wd.rstrip(".")) <= 4  # abbreviations: capitalised, and read as a day
+        doubtful = not wd[0].isupper() or (wd.lower().rstrip(".") in ("sat", "sun", "wed") and not g.get("mod"))
+        if short and doubtful:
+            return bool(re.search(r"\bon\s*$", before)) and wd[0].isupper()
         return True
     if kind == "ordinal":
         n = int(g["ord"])
@@ -416,9 +420,7 @@ def _valid_time_part(kind: str, m: re.Match[str], text: str) -> bool:
         if re.search(r"[\d$€£/-]\s*$", before):
             return False
         joiner = m.group(0).lower()
-        if " and " in joiner and not joiner.startswith("between"):
-            return False
-        return True
+        return not (" and " in joiner and not joiner.startswith("between"))
     if kind == "hap":
         return not re.search(r"[$€£]\s*$|[\d.,:]$", before)
     return True
@@ -525,9 +527,7 @@ def _resolve_date(part: _Part, ref: date | None, us_order: bool) -> tuple[date |
         a, b = int(g["a"]), int(g["b"])
         if a > 12:
             day, month = a, b
-        elif b > 12:
-            day, month = b, a
-        elif us_order and g["sep"] == "/":
+        elif b > 12 or (us_order and g["sep"] == "/"):
             day, month = b, a
         else:
             day, month = a, b
@@ -578,9 +578,9 @@ def _resolve_date(part: _Part, ref: date | None, us_order: bool) -> tuple[date |
     if kind == "inrel":
         if g.get("fortnight"):
             return ref + timedelta(days=14), True, None
-        n = _number(g.get("n") or g.get("n2"))
+        count = _number(g.get("n") or g.get("n2"))
         unit = (g.get("unit") or g.get("unit2") or "").lower()
-        if n is None:
+        if count is None:
             return None, False, None
         base = ref
         base_word = (g.get("base") or "").lower()
@@ -589,18 +589,18 @@ def _resolve_date(part: _Part, ref: date | None, us_order: bool) -> tuple[date |
         elif base_word in _WEEKDAY_NAMES:
             base = ref + timedelta(days=(_WEEKDAY_NAMES[base_word] - ref.weekday()) % 7 or 7)
         if "business" in unit or "working" in unit:
-            day = base
-            left = n
+            cursor = base
+            left = count
             while left:
-                day += timedelta(days=1)
-                if day.weekday() < 5:
+                cursor += timedelta(days=1)
+                if cursor.weekday() < 5:
                     left -= 1
-            return day, True, None
+            return cursor, True, None
         if unit.startswith("day"):
-            return base + timedelta(days=n), True, None
+            return base + timedelta(days=count), True, None
         if unit.startswith("week"):
-            return base + timedelta(weeks=n), True, None
-        return _add_months(base, n), True, None
+            return base + timedelta(weeks=count), True, None
+        return _add_months(base, count), True, None
     if kind == "endof":
         what = (g.get("eo") or g.get("eonext") or g.get("eoabbr") or "").lower()
         what = {"eow": "week", "eom": "month", "eoq": "quarter", "eoy": "year"}.get(what, what)
