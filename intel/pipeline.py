@@ -219,7 +219,7 @@ def summarize(settings: Settings) -> dict[str, int]:
     """Row counts of the public tables, for the end-of-run summary."""
     counts: dict[str, int] = {}
     with open_settings_store(settings) as store:
-        for table in ("messages", "threads", "message_locations", "message_addresses"):
+        for table in ("messages", "threads", "message_locations", "message_addresses", "contacts", "activities"):
             # The table names are constants of ours, never input.
             row = store.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
             counts[table] = int(row[0]) if row else 0
