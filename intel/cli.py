@@ -92,6 +92,10 @@ def _print_summary(settings: Settings, summary: Any) -> None:
             f"{c.get('messages_outbound', 0)} outbound, {c.get('messages_internal', 0)} internal) "
             f"in {c.get('threads', 0)} threads with {c.get('correspondents', 0)} correspondents"
         )
+        typer.echo(
+            f"enriched:  {c.get('contacts', 0)} contacts, {c.get('activities', 0)} activities "
+            "(meetings, calls, tasks)"
+        )
         if c.get("messages_with_problems"):
             typer.echo(
                 f"problems:  {c['messages_with_problems']} messages have parse problems (see messages.parse_problems)"
