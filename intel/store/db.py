@@ -123,6 +123,30 @@ class Store:
             done.append(migration.version)
         return done
 
+    # -- transactions -----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, tables: dict[str, Any] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction, with Arrow tables registered under the given names while it lasts.
+
+        Commits when the block ends, rolls back if it raises; the tables are unregistered either way.
+        """
+        con = self.con
+        names = list(tables or {})
+        for name, table in (tables or {}).items():
+            con.register(name, table)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        finally:
+            for name in names:
+                con.unregister(name)
+
     # -- the load log -----------------------------------------------------------------------
 
     def begin_load(self, stage: str, source: str | None = None) -> int:

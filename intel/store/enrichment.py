@@ -231,13 +231,8 @@ def write_results(
             "found": pa.array(ext["found"], pa.int32()),
         }
     )
-    con = store.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_keys", keys_table)
-        con.register("_fields", fields_table)
-        con.register("_acts", acts_table)
-        con.register("_ext", ext_table)
+    tables = {"_keys": keys_table, "_fields": fields_table, "_acts": acts_table, "_ext": ext_table}
+    with store.transaction(tables) as con:
         con.execute("DELETE FROM contact_fields WHERE message_key IN (SELECT message_key FROM _keys)")
         con.execute("DELETE FROM activities WHERE message_key IN (SELECT message_key FROM _keys)")
         con.execute("DELETE FROM extractions WHERE message_key IN (SELECT message_key FROM _keys)")
@@ -255,13 +250,6 @@ def write_results(
         con.execute(
             "INSERT INTO extractions SELECT message_key, extractor, version, found, ?, ? FROM _ext", [load_id, now]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in ("_keys", "_fields", "_acts", "_ext"):
-            con.unregister(name)
 
 
 _REBUILD_SQL = """
@@ -331,19 +319,11 @@ def rebuild_contacts(store: Store, addresses: Sequence[str], load_id: int, model
     """Recompute the `contacts` rows of `addresses` from their whole history; returns rows written."""
     if not addresses:
         return 0
-    con = store.con
-    con.register("_addresses", pa.table({"address": pa.array(sorted(set(addresses)), pa.string())}))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    addresses_table = pa.table({"address": pa.array(sorted(set(addresses)), pa.string())})
+    with store.transaction({"_addresses": addresses_table}) as con:
         con.execute("DELETE FROM contacts WHERE address IN (SELECT address FROM _addresses)")
         con.execute("INSERT INTO contacts " + _REBUILD_SQL, [model_version, load_id, datetime.now(UTC)])
         row = con.execute("SELECT count(*) FROM contacts WHERE address IN (SELECT address FROM _addresses)").fetchone()
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_addresses")
     return int(row[0]) if row else 0
 
 

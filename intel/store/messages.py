@@ -213,7 +213,6 @@ def write_batch(
     Items whose `parsed` is None are already stored: only their location is recorded.
     """
     now = datetime.now(UTC)
-    con = store.con
     # Re-check against the store: a batch prepared ahead may share messages with the one before.
     already = existing_keys(store, [i.key for i in items if i.parsed is not None])
     new_items: list[StoredMessage] = []
@@ -245,12 +244,13 @@ def write_batch(
     message_table = _message_columns(new_items, source, load_id, now)
     address_table = _address_columns(new_items, identity)
 
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_raw_batch", raw_table)
-        con.register("_msg_batch", message_table)
-        con.register("_addr_batch", address_table)
-        con.register("_loc_batch", locations)
+    tables = {
+        "_raw_batch": raw_table,
+        "_msg_batch": message_table,
+        "_addr_batch": address_table,
+        "_loc_batch": locations,
+    }
+    with store.transaction(tables) as con:
         con.execute(
             "INSERT OR IGNORE INTO raw_messages (sha256, raw, size, load_id, stored_at)"
             " SELECT sha256, raw, size, ?, ? FROM _raw_batch",
@@ -278,13 +278,6 @@ def write_batch(
             "UPDATE loads SET messages_seen = messages_seen + ?, messages_new = messages_new + ? WHERE load_id = ?",
             [len(items), len(new_items), load_id],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in ("_raw_batch", "_msg_batch", "_addr_batch", "_loc_batch"):
-            con.unregister(name)
     return len(new_items)
 
 
@@ -295,12 +288,10 @@ def mark_missing_locations(store: Store, source: str, listings: dict[str, set[st
     removed: a location that is gone gets ``deleted_at``, one that is back loses it.
     """
     now = datetime.now(UTC)
-    con = store.con
     marked = 0
     for folder, present in listings.items():
-        con.register("_present", pa.table({"location": pa.array(sorted(present), pa.string())}))
-        try:
-            con.execute("BEGIN TRANSACTION")
+        present_table = pa.table({"location": pa.array(sorted(present), pa.string())})
+        with store.transaction({"_present": present_table}) as con:
             row = con.execute(
                 "UPDATE message_locations SET deleted_at = ? WHERE source = ? AND folder = ? AND deleted_at IS NULL"
                 " AND location NOT IN (SELECT location FROM _present) RETURNING location",
@@ -312,10 +303,4 @@ def mark_missing_locations(store: Store, source: str, listings: dict[str, set[st
                 " AND deleted_at IS NOT NULL AND location IN (SELECT location FROM _present)",
                 [source, folder],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("_present")
     return marked

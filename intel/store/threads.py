@@ -50,9 +50,7 @@ def rebuild_threads(store: Store, load_id: int) -> dict[str, int]:
             "root_message_id": [a.root_message_id for a in assigned.values()],
         }
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_threading", table)
+    with store.transaction({"_threading": table}):
         changed_row = con.execute(
             "UPDATE messages AS m SET thread_id = t.thread_id, parent_key = t.parent_key"
             " FROM _threading t WHERE m.message_key = t.message_key"
@@ -99,12 +97,6 @@ def rebuild_threads(store: Store, load_id: int) -> dict[str, int]:
             """,
             [load_id],
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_threading")
     thread_count = con.execute("SELECT count(*) FROM threads").fetchone()
     return {
         "messages": len(assigned),
