@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from intel.errors import AuthError, IntelError, SourceError, TransientError
 from intel.sources.base import Batch, BatchBuilder, SourceState
@@ -239,3 +239,78 @@ class ServerReader:
     ) -> Iterator[Batch]:
         taken = builder.take({**(cursors or {}), "window": window_cursor(self.window)})
         yield from self._emit(ListingBatch(taken.messages, taken.cursors, listings or {}))
+
+
+Connection = TypeVar("Connection")
+
+
+class ServerSession(Generic[Connection]):
+    """One logged-in server connection; every failure leaves as an `IntelError` naming the source.
+
+    Subclasses set `default_ports` and implement `_connect` (connect and secure), `_login`,
+    `_quit` (the polite goodbye after success) and `_abort` (just close, after an error: a
+    goodbye to a server that stopped answering would wait for another timeout).
+    """
+
+    default_ports: ClassVar[dict[str, int]] = {}
+
+    def __init__(self, config: Any, tokens: Any = None) -> None:
+        self.config = config
+        self.tokens = tokens
+        self.port: int = config.port or self.default_ports[config.security]
+        self.where = f"{config.host}:{self.port}"
+        self._connection: Connection | None = None
+        self._secret: str | None = None
+
+    @property
+    def _prefix(self) -> str:
+        return f"source '{self.config.name}'"
+
+    def __enter__(self) -> Any:
+        self.open()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.close(graceful=exc_type is None)
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise SourceError(f"{self._prefix}: not connected")
+        return self._connection
+
+    def open(self) -> None:
+        """Connect, secure the connection as configured, and log in."""
+        self._connection = self._connect()
+        opened = False
+        try:
+            self._login()
+            opened = True
+        finally:
+            if not opened:
+                self.close(graceful=False)
+
+    def close(self, graceful: bool = True) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if graceful:
+                self._quit(connection)
+            else:
+                self._abort(connection)
+        except (OSError, EOFError) as exc:
+            log.debug("%s: closing %s: %s", self._prefix, self.where, exc)
+            self._abort(connection)
+
+    def _connect(self) -> Connection:
+        raise NotImplementedError
+
+    def _login(self) -> None:
+        raise NotImplementedError
+
+    def _quit(self, connection: Connection) -> None:
+        raise NotImplementedError
+
+    def _abort(self, connection: Connection) -> None:
+        raise NotImplementedError

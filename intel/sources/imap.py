@@ -44,6 +44,7 @@ from intel.parse.folders import folder_role
 from intel.sources.base import Batch, BatchBuilder, RawMessage, SourceState
 from intel.sources.connect import (
     ServerReader,
+    ServerSession,
     access_token,
     is_temporary_refusal,
     password_for,
@@ -411,60 +412,32 @@ class Mailbox:
     exists: int
 
 
-class ImapSession:
+class ImapSession(ServerSession[imaplib.IMAP4]):
     """One logged-in IMAP connection. Every failure leaves as an `IntelError` naming the source.
 
     Use as a context manager: the connection is logged out on success and just closed after an
     error (a LOGOUT to a server that stopped answering would wait for another timeout).
     """
 
-    def __init__(self, config: ImapSource, tokens: AccessTokenProvider | None = None) -> None:
-        self.config = config
-        self.tokens = tokens
-        self.port = config.port or DEFAULT_PORTS[config.security]
-        self.where = f"{config.host}:{self.port}"
-        self._imap: imaplib.IMAP4 | None = None
-        self._secret: str | None = None
+    default_ports = DEFAULT_PORTS
+    config: ImapSource
 
-    @property
-    def _prefix(self) -> str:
-        return f"source '{self.config.name}'"
+    def __init__(self, config: ImapSource, tokens: AccessTokenProvider | None = None) -> None:
+        super().__init__(config, tokens)
 
     def __enter__(self) -> ImapSession:
         self.open()
         return self
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.close(graceful=exc_type is None)
-
     @property
     def imap(self) -> imaplib.IMAP4:
-        if self._imap is None:
-            raise SourceError(f"{self._prefix}: not connected")
-        return self._imap
+        return self.connection
 
-    def open(self) -> None:
-        """Connect, secure the connection as configured, and log in."""
-        self._imap = self._connect()
-        opened = False
-        try:
-            self._login()
-            opened = True
-        finally:
-            if not opened:
-                self.close(graceful=False)
+    def _quit(self, connection: imaplib.IMAP4) -> None:
+        connection.logout()  # imaplib closes the socket after LOGOUT
 
-    def close(self, graceful: bool = True) -> None:
-        imap, self._imap = self._imap, None
-        if imap is None:
-            return
-        try:
-            if graceful:
-                imap.logout()  # imaplib closes the socket after LOGOUT
-            else:
-                imap.shutdown()
-        except OSError as exc:
-            log.debug("%s: closing %s: %s", self._prefix, self.where, exc)
+    def _abort(self, connection: imaplib.IMAP4) -> None:
+        connection.shutdown()
 
     def _connect(self) -> imaplib.IMAP4:
         config = self.config

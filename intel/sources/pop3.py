@@ -35,6 +35,7 @@ from intel.parse.folders import folder_role
 from intel.sources.base import Batch, BatchBuilder, RawMessage, SourceState
 from intel.sources.connect import (
     ServerReader,
+    ServerSession,
     access_token,
     password_for,
     scrub,
@@ -117,59 +118,40 @@ class _POP3SSL(_Pop3Extras, poplib.POP3_SSL):
     pass
 
 
-class Pop3Session:
+class Pop3Session(ServerSession["_POP3 | _POP3SSL"]):
     """One logged-in POP3 connection; failures leave as `IntelError` naming the source."""
 
-    def __init__(self, config: Pop3Source, tokens: AccessTokenProvider | None = None) -> None:
-        self.config = config
-        self.tokens = tokens
-        self.port = config.port or DEFAULT_PORTS[config.security]
-        self.where = f"{config.host}:{self.port}"
-        self._pop: _POP3 | _POP3SSL | None = None
-        self._secret: str | None = None
-        self._top_works = True
+    default_ports = DEFAULT_PORTS
+    config: Pop3Source
 
-    @property
-    def _prefix(self) -> str:
-        return f"source '{self.config.name}'"
+    def __init__(self, config: Pop3Source, tokens: AccessTokenProvider | None = None) -> None:
+        super().__init__(config, tokens)
+        self._top_works = True
 
     def __enter__(self) -> Pop3Session:
         self.open()
         return self
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.close(graceful=exc_type is None)
-
     @property
     def pop(self) -> _POP3 | _POP3SSL:
-        if self._pop is None:
-            raise SourceError(f"{self._prefix}: not connected")
-        return self._pop
-
-    def open(self) -> None:
-        """Connect, secure the connection as configured, and log in."""
-        self._pop = self._connect()
-        opened = False
-        try:
-            self._login()
-            opened = True
-        finally:
-            if not opened:
-                self.close(graceful=False)
+        return self.connection
 
     def close(self, graceful: bool = True) -> None:
         """QUIT after success (no DELE was ever sent, so nothing is removed); else just close."""
-        pop, self._pop = self._pop, None
-        if pop is None:
-            return
         try:
-            if graceful:
-                pop.quit()
-            else:
-                pop.close()
-        except (OSError, EOFError, poplib.error_proto) as exc:
+            super().close(graceful)
+        except poplib.error_proto as exc:  # a garbled goodbye; the socket is closed below anyway
             log.debug("%s: closing %s: %s", self._prefix, self.where, exc)
-            pop.close()
+
+    def _quit(self, connection: _POP3 | _POP3SSL) -> None:
+        try:
+            connection.quit()
+        except poplib.error_proto:
+            connection.close()
+            raise
+
+    def _abort(self, connection: _POP3 | _POP3SSL) -> None:
+        connection.close()
 
     def _connect(self) -> _POP3 | _POP3SSL:
         config = self.config
