@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import fcntl
 import hashlib
 import importlib
 import json
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from intel.errors import AuthError, ConfigError, StoreError, TransientError
+from intel.locks import exclusive_lock
 
 __all__ = [
     "DuckDBTokenStore",
@@ -175,22 +175,10 @@ def file_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
     well as other processes. Raises TransientError naming `what` when the wait runs out.
     """
     _private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise TransientError(f"{what} is locked by another process (waited {timeout:g} s)") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
+    with exclusive_lock(
+        path, timeout, lambda: TransientError(f"{what} is locked by another process (waited {timeout:g} s)")
+    ):
         yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _key_digest(token: OAuthToken) -> str:

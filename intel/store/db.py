@@ -7,12 +7,9 @@ waits (or fails with a clear message) instead of failing deep inside DuckDB.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from typing import Any
 import duckdb
 
 from intel.errors import StoreError
+from intel.locks import exclusive_lock
 
 __all__ = ["Migration", "Store", "migrations", "open_store", "writer_lock"]
 
@@ -64,22 +62,12 @@ def writer_lock(database: Path, timeout: float = 120.0) -> Iterator[None]:
     """Hold the advisory writer lock of `database` (waits up to `timeout` seconds)."""
     database.parent.mkdir(parents=True, exist_ok=True)
     lock_path = database.with_name(database.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"{database} is being written by another intel process; try again when it finishes"
-                    ) from None
-                time.sleep(0.2)
+
+    def busy() -> StoreError:
+        return StoreError(f"{database} is being written by another intel process; try again when it finishes")
+
+    with exclusive_lock(lock_path, timeout, busy, mode=0o644):
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 class Store:
