@@ -93,8 +93,7 @@ def _print_summary(settings: Settings, summary: Any) -> None:
             f"in {c.get('threads', 0)} threads with {c.get('correspondents', 0)} correspondents"
         )
         typer.echo(
-            f"enriched:  {c.get('contacts', 0)} contacts, {c.get('activities', 0)} activities "
-            "(meetings, calls, tasks)"
+            f"enriched:  {c.get('contacts', 0)} contacts, {c.get('activities', 0)} activities (meetings, calls, tasks)"
         )
         if c.get("messages_with_problems"):
             typer.echo(
