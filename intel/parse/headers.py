@@ -51,9 +51,11 @@ def _codec(charset: str | None) -> str | None:
     if not label:
         return None
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):  # unknown, or not even a valid name (NUL bytes)
         return None
+    # Only text encodings: "base64" or "rot13" are codecs too, but not charsets.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def decode_bytes(data: bytes, charset: str | None, problems: list[str] | None = None) -> str:
@@ -67,7 +69,7 @@ def decode_bytes(data: bytes, charset: str | None, problems: list[str] | None = 
     if codec is not None:
         try:
             return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError, ValueError):
             pass
     elif charset is None or charset.strip() == "":
         # No label at all: ASCII or UTF-8 are the sane guesses and not a problem in themselves.
@@ -75,7 +77,7 @@ def decode_bytes(data: bytes, charset: str | None, problems: list[str] | None = 
             return data.decode("utf-8")
         except UnicodeDecodeError:
             pass
-    label = (charset or "none").strip().lower()[:40]
+    label = _CONTROL.sub("", (charset or "none").strip().lower())[:40] or "none"
     if problems is not None and f"bad_charset:{label}" not in problems:
         problems.append(f"bad_charset:{label}")
     for fallback in ("utf-8", "cp1252"):
