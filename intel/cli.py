@@ -12,6 +12,7 @@ import typer
 
 from intel.cli_auth import auth_app
 from intel.cli_predict import predict_command
+from intel.cli_train import train_command
 from intel.config import Settings, load_settings
 from intel.errors import IntelError
 
@@ -35,6 +36,7 @@ class _State:
 _state = _State()
 app.add_typer(auth_app, name="auth")
 app.command("predict")(predict_command)
+app.command("train")(train_command)
 
 
 def _settings() -> Settings:

@@ -40,6 +40,7 @@ __all__ = [
     "ImapSource",
     "MaildirSource",
     "MboxSource",
+    "ModelsSettings",
     "Pop3Source",
     "SecretRef",
     "Settings",
@@ -336,6 +337,47 @@ class IdentitySettings(_Strict):
     addresses: list[str] = Field(default_factory=list)
 
 
+class TaskModelSettings(_Strict):
+    """Which model answers one task: the trained head (``default``) or ``transformers:<id or path>``."""
+
+    backend: str = Field(default="default", pattern=r"^(default|transformers:.+)$")
+    labels: dict[str, str] = Field(default_factory=dict)  # model label -> project label (transformers only)
+
+
+class CustomIntentSettings(_Strict):
+    """A custom intent: a name and a handful of example sentences; matched without retraining."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    examples: list[str] = Field(min_length=1)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # cosine; default: calibrated
+
+
+class ModelsSettings(_Strict):
+    """``[models]``: the shared encoder's resources and each classifier task's backend."""
+
+    threads: int = Field(default=2, ge=1, le=64)  # torch intra-op threads
+    bf16: Literal["auto", "on", "off"] = "auto"  # auto: only where the CPU has bf16 and the probe passes
+    max_length: int = Field(default=128, ge=16, le=512)  # encoder tokens per message (intent also reads every sentence)
+    directory: Path | None = None  # trained heads; default: models/classifiers of the repository
+    sentiment: TaskModelSettings = Field(default_factory=TaskModelSettings)
+    intent: TaskModelSettings = Field(default_factory=TaskModelSettings)
+    emotion: TaskModelSettings = Field(default_factory=TaskModelSettings)
+    custom_intents: list[CustomIntentSettings] = Field(default_factory=list, alias="custom_intent")
+
+    @field_validator("custom_intents")
+    @classmethod
+    def _unique_intents(cls, value: list[CustomIntentSettings]) -> list[CustomIntentSettings]:
+        builtin = {"request", "query", "complaint", "purchase_inquiry", "other"}
+        names = [c.name for c in value]
+        clash = sorted({n for n in names if names.count(n) > 1 or n in builtin})
+        if clash:
+            raise ValueError(f"custom intent names must be unique and not built-in intents: {', '.join(clash)}")
+        return value
+
+    def task(self, name: str) -> TaskModelSettings:
+        return {"sentiment": self.sentiment, "intent": self.intent, "emotion": self.emotion}[name]
+
+
 class Settings(BaseSettings):
     """Everything the pipeline reads from configuration."""
 
@@ -349,6 +391,7 @@ class Settings(BaseSettings):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     sources: list[SourceConfig] = Field(default_factory=list, alias="source")
     token_store: TokenStoreSettings = Field(default_factory=TokenStoreSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
 
     @classmethod
     def settings_customise_sources(
