@@ -122,9 +122,12 @@ class _Prepared:
     parsed: Any  # handle with .result() -> list[ParsedMessage]
 
 
-def _prepare(store: Store, batch: Batch, parser: ParallelParser) -> _Prepared:
+def _prepare(store: Store, batch: Batch, parser: ParallelParser, pending: _Prepared | None) -> _Prepared:
     keys = [hashlib.sha256(m.data).hexdigest() for m in batch.messages]
     existing = existing_keys(store, keys)
+    if pending is not None:
+        # The batch before this one is not written yet: what it will store counts as stored.
+        existing |= {pending.keys[i] for i in pending.new_positions}
     new_positions: list[int] = []
     chosen: set[str] = set()
     for position, key in enumerate(keys):
@@ -169,7 +172,7 @@ def sync_source(settings: Settings, name: str, progress: Progress | None = None)
 
         def write(prepared: _Prepared) -> None:
             items = _stored_messages(prepared, identity)
-            result.new += write_batch(store, load_id, name, items, prepared.batch.cursors, identity)
+            result.new += write_batch(store, load_id, name, items, prepared.batch.cursors, identity, checked=True)
             listings = getattr(prepared.batch, "listings", None)  # server sources: what each folder still has
             if listings:
                 mark_missing_locations(store, name, listings)
@@ -180,7 +183,7 @@ def sync_source(settings: Settings, name: str, progress: Progress | None = None)
         try:
             pending: _Prepared | None = None
             for batch in source.batches(state, settings.storage.batch_size):
-                prepared = _prepare(store, batch, parser)
+                prepared = _prepare(store, batch, parser, pending)
                 if pending is not None:
                     write(pending)
                 pending = prepared

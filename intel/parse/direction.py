@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 __all__ = ["Identity", "classify_direction"]
 
@@ -14,7 +15,9 @@ class Identity:
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(p.strip().lower() for p in patterns if p.strip())
         self._exact = frozenset(p for p in self.patterns if not any(c in p for c in "*?["))
-        self._globs = tuple(p for p in self.patterns if p not in self._exact)
+        globs = [p for p in self.patterns if p not in self._exact]
+        # One compiled pattern for all globs: this runs for every address of every message.
+        self._glob = re.compile("|".join(f"(?:{translate(g)})" for g in globs)) if globs else None
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
@@ -23,7 +26,7 @@ class Identity:
         if not address:
             return False
         address = address.lower()
-        return address in self._exact or any(fnmatchcase(address, g) for g in self._globs)
+        return address in self._exact or (self._glob is not None and self._glob.match(address) is not None)
 
 
 def classify_direction(sender: str | None, recipients: Sequence[str], identity: Identity, folder_role: str) -> str:

@@ -207,14 +207,19 @@ def write_batch(
     items: list[StoredMessage],
     cursors: dict[str, Any],
     identity: Identity,
+    *,
+    checked: bool = False,
 ) -> int:
     """Store one batch and its cursors atomically; returns how many messages were new.
+
+    With `checked`, the caller guarantees that no parsed item is stored already (it asked
+    `existing_keys` and keeps batches from overlapping), which saves a query per batch.
 
     Items whose `parsed` is None are already stored: only their location is recorded.
     """
     now = datetime.now(UTC)
-    # Re-check against the store: a batch prepared ahead may share messages with the one before.
-    already = existing_keys(store, [i.key for i in items if i.parsed is not None])
+    # Unless the caller checked: a batch prepared ahead may share messages with the one before.
+    already = set() if checked else existing_keys(store, [i.key for i in items if i.parsed is not None])
     new_items: list[StoredMessage] = []
     seen: set[str] = set()
     for item in items:

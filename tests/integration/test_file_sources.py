@@ -308,3 +308,14 @@ def test_every_message_is_stored_whatever_its_bytes(
     assert {raw for raw, _ in stored} == set(blobs)
     # Random bytes are never a well-formed message: every one carries at least one problem.
     assert all(problems for _, problems in stored)
+
+
+def test_the_same_message_in_consecutive_batches_is_stored_once(tmp_path: Path, mbox_settings: Settings) -> None:
+    # batch_size is 7: batch k+1 is parsed while batch k is not yet written, and both hold message 0.
+    raws = [message(n) for n in range(7)] + [message(0)] + [message(n) for n in range(7, 10)] + [message(0)]
+    (tmp_path / "archive.mbox").write_bytes(b"".join(mbox_entry(r) for r in raws))
+    result = sync_all(mbox_settings)[0]
+    assert (result.seen, result.new) == (12, 10)
+    assert query(mbox_settings, "SELECT count(*), count(DISTINCT message_key) FROM messages") == [(10, 10)]
+    assert query(mbox_settings, "SELECT count(*) FROM message_addresses WHERE role = 'from'") == [(10,)]
+    assert query(mbox_settings, "SELECT count(*) FROM message_locations") == [(12,)]
