@@ -199,9 +199,16 @@ def refresh_lock(store: Any, token: OAuthToken, timeout: float = 60.0) -> Abstra
 
 
 class _LockDirMixin:
-    """Refresh locks as files in a directory beside the store."""
+    """A store kept in one file: per-operation lock ``<file>.lock``, refresh locks in ``<file>.locks/``."""
 
-    lock_dir: Path
+    def __init__(self, path: Path | str, lock_timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self.lock_dir = self.path.with_name(self.path.name + ".locks")
+        self._op_lock = self.path.with_name(self.path.name + ".lock")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
 
     def refresh_lock(self, token: OAuthToken, timeout: float = 60.0) -> AbstractContextManager[None]:
         return file_lock(self.lock_dir / f"{_key_digest(token)}.lock", timeout, f"the token of {token.describe()}")
@@ -283,15 +290,6 @@ class FileTokenStore(_LockDirMixin):
     Every operation holds ``<file>.lock`` so processes never lose each other's writes; refresh
     locks live in ``<file>.locks/``.
     """
-
-    def __init__(self, path: Path | str, lock_timeout: float = 60.0) -> None:
-        self.path = Path(path)
-        self.lock_timeout = lock_timeout
-        self.lock_dir = self.path.with_name(self.path.name + ".locks")
-        self._op_lock = self.path.with_name(self.path.name + ".lock")
-
-    def __repr__(self) -> str:
-        return f"FileTokenStore({str(self.path)!r})"
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -437,8 +435,6 @@ def _row(token: OAuthToken) -> list[Any]:
 class _SqlTokenStore(_LockDirMixin):
     """The token operations in parameterized SQL over a connection from `_connect()`."""
 
-    path: Path
-
     def _connect(self, write: bool) -> AbstractContextManager[Any]:
         """A connection (``execute(sql, params)`` with ``fetchall()``); commits on success when `write`."""
         raise NotImplementedError
@@ -511,13 +507,8 @@ class SQLiteTokenStore(_SqlTokenStore):
     """Tokens in a SQLite database (stdlib ``sqlite3``), file mode 0600."""
 
     def __init__(self, path: Path | str, lock_timeout: float = 60.0) -> None:
-        self.path = Path(path)
-        self.lock_timeout = lock_timeout
-        self.lock_dir = self.path.with_name(self.path.name + ".locks")
+        super().__init__(path, lock_timeout)
         self._ready = False
-
-    def __repr__(self) -> str:
-        return f"SQLiteTokenStore({str(self.path)!r})"
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -553,15 +544,6 @@ class DuckDBTokenStore(_SqlTokenStore):
     DuckDB lets one process hold a file at a time, so every operation opens the file under a
     lock file (``<file>.lock``) and closes it again: processes take turns, none waits long.
     """
-
-    def __init__(self, path: Path | str, lock_timeout: float = 60.0) -> None:
-        self.path = Path(path)
-        self.lock_timeout = lock_timeout
-        self.lock_dir = self.path.with_name(self.path.name + ".locks")
-        self._op_lock = self.path.with_name(self.path.name + ".lock")
-
-    def __repr__(self) -> str:
-        return f"DuckDBTokenStore({str(self.path)!r})"
 
     @contextmanager
     def _connect(self, write: bool) -> Iterator[Any]:
