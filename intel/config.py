@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -312,6 +312,10 @@ SourceConfig = Annotated[
     MboxSource | MaildirSource | EmlSource | DemoSource | ImapSource | Pop3Source | ZohoSource,
     Field(discriminator="type"),
 ]
+# The `type` tags of every source model, in declaration order (for error messages).
+SOURCE_TYPES: tuple[str, ...] = tuple(
+    get_args(model.model_fields["type"].annotation)[0] for model in get_args(get_args(SourceConfig)[0])
+)
 
 
 class StorageSettings(_Strict):
@@ -449,11 +453,7 @@ def _describe(error: dict[str, Any]) -> str:
     for part in error["loc"]:
         if isinstance(part, int):
             loc_parts[-1:] = [f"{loc_parts[-1]}[{part}]"] if loc_parts else [f"[{part}]"]
-        elif (
-            part in ("mbox", "maildir", "eml", "demo", "imap", "pop3", "zoho")
-            and loc_parts
-            and loc_parts[-1].endswith("]")
-        ):
+        elif part in SOURCE_TYPES and loc_parts and loc_parts[-1].endswith("]"):
             continue  # the discriminator tag pydantic adds to the path
         else:
             loc_parts.append(str(part))
@@ -464,7 +464,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"missing required key '{key}'"
     if kind == "union_tag_invalid":
-        return f"{key}: unknown source type; expected one of mbox, maildir, eml, demo, imap, pop3, zoho"
+        return f"{key}: unknown source type; expected one of {', '.join(SOURCE_TYPES)}"
     message = str(error["msg"]).removeprefix("Value error, ")
     if "input" in error and kind.endswith(("_type", "_parsing")) and not isinstance(error["input"], dict | list):
         message += f" (got {error['input']!r})"
