@@ -1,8 +1,14 @@
-"""The main job as one Prefect flow: sync every source, thread, publish.
+"""The main job and its stages as Prefect flows: sync -> enrich -> report.
 
 Tasks are thin: each calls one `intel.pipeline` function. Syncs run one after another (DuckDB
 has one writer); a source that fails fails its own task, and the others still run. Retries
 happen only for transient errors (dropped connections, timeouts, throttling).
+
+* `sync_flow`: one task per enabled source, then threading.
+* `enrich_flow` (flows/enrich.py): contacts and activities from signatures and bodies, then
+  sentiment, intent and emotion for messages not scored by the current models.
+* `report_flow`: alerts, the read-only snapshot for BI tools, and the HTML/CSV/Parquet report.
+* `run_pipeline`: the three in order; what `intel run` and `intel serve` run.
 """
 
 from __future__ import annotations
@@ -13,20 +19,14 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
-from pydantic import BaseModel
 
+from flows.enrich import enrich_with_runner
+from flows.params import RunParams
 from intel import pipeline
-from intel.config import Settings, load_settings
+from intel.config import Settings
 from intel.errors import TransientError
 
-__all__ = ["RunParams", "run_pipeline"]
-
-
-class RunParams(BaseModel):
-    """Flow parameters: where the configuration is. Secrets never travel as parameters."""
-
-    config: str | None = None
-    database: str | None = None
+__all__ = ["RunParams", "report_flow", "run_pipeline", "sync_flow"]
 
 
 def _transient_only(task: Any, task_run: Any, state: State) -> bool:
@@ -57,9 +57,9 @@ def thread_messages(settings: Settings) -> dict[str, int]:
     return pipeline.thread_messages(settings)
 
 
-@task(name="extract-contacts-activities", cache_policy=NO_CACHE)
-def extract_contacts_and_activities(settings: Settings) -> dict[str, int]:
-    return pipeline.extract_contacts_and_activities(settings)
+@task(name="raise-alerts", cache_policy=NO_CACHE)
+def raise_alerts(settings: Settings) -> dict[str, Any]:
+    return pipeline.raise_alerts(settings)
 
 
 @task(name="publish-snapshot", cache_policy=NO_CACHE)
@@ -67,36 +67,64 @@ def publish_snapshot(settings: Settings) -> str:
     return str(pipeline.publish(settings))
 
 
+@task(name="write-report", cache_policy=NO_CACHE)
+def write_report(settings: Settings, out: str | None) -> str:
+    result = pipeline.report(settings, Path(out) if out else None)
+    get_run_logger().info("report written to %s", result.html)
+    return str(result.html)
+
+
 @task(name="summarize", cache_policy=NO_CACHE)
 def summarize(settings: Settings) -> dict[str, int]:
     return pipeline.summarize(settings)
 
 
-@flow(name="intel-run", log_prints=False)
-def run_pipeline(params: RunParams | None = None) -> pipeline.RunSummary:
-    """Sync every enabled source, thread new mail, publish the snapshot, summarize."""
-    params = params or RunParams()
-    settings = load_settings(
-        Path(params.config) if params.config else None,
-        database=Path(params.database) if params.database else None,
-    )
+@flow(name="intel-sync", log_prints=False)
+def sync_flow(params: RunParams | None = None, source: str | None = None) -> dict[str, Any]:
+    """Sync every enabled source (or one), then thread new mail: ``{"syncs": [...], "threads": {...}}``."""
+    settings = (params or RunParams()).settings()
     logger = get_run_logger()
-    summary = pipeline.RunSummary(settings.storage.database, None)
-    for source in settings.sources:
-        if not source.enabled:
-            continue
-        state = sync_source(settings, source.name, return_state=True)
+    names = [source] if source else [s.name for s in settings.sources if s.enabled]
+    if source:
+        settings.source(source)  # a clear error for an unknown name
+    results: list[pipeline.SyncResult] = []
+    for name in names:
+        state = sync_source(settings, name, return_state=True)
         if state.is_completed():
-            summary.syncs.append(state.result())
-        else:
-            try:
-                state.result()
-            except Exception as exc:  # the task failed: report it, go on with the other sources
-                message = str(exc) or type(exc).__name__
-                logger.error("source %s failed: %s", source.name, message)
-                summary.syncs.append(pipeline.SyncResult(source.name, 0, error=message))
-    summary.extra["threads"] = thread_messages(settings)
-    summary.extra["extract"] = extract_contacts_and_activities(settings)
-    summary.snapshot = Path(publish_snapshot(settings))
+            results.append(state.result())
+            continue
+        try:
+            state.result()
+        except Exception as exc:  # the task failed: report it, go on with the other sources
+            message = str(exc) or type(exc).__name__
+            logger.error("source %s failed: %s", name, message)
+            results.append(pipeline.SyncResult(name, 0, error=message))
+    return {"syncs": results, "threads": thread_messages(settings)}
+
+
+@flow(name="intel-report", log_prints=False)
+def report_flow(params: RunParams | None = None, out: str | None = None) -> dict[str, Any]:
+    """Raise alerts, publish the snapshot, write the report from it."""
+    settings = (params or RunParams()).settings()
+    alerts = raise_alerts(settings)
+    snapshot = publish_snapshot(settings)
+    html = write_report(settings, out)
+    return {"alerts": alerts, "snapshot": snapshot, "report": html}
+
+
+@flow(name="intel-run", log_prints=False)
+def run_pipeline(params: RunParams | None = None, rebuild: bool = False) -> pipeline.RunSummary:
+    """The main job: sync every source, enrich, raise alerts, publish, report, summarize."""
+    params = params or RunParams()
+    settings = params.settings()
+    summary = pipeline.RunSummary(settings.storage.database, None)
+    synced = sync_flow(params)
+    summary.syncs = synced["syncs"]
+    summary.extra["threads"] = synced["threads"]
+    summary.extra["enrich"] = enrich_with_runner(params, rebuild)
+    reported = report_flow(params)
+    summary.extra["alerts"] = reported["alerts"]
+    summary.extra["report"] = reported["report"]
+    summary.snapshot = Path(reported["snapshot"])
     summary.counts = summarize(settings)
     return summary

@@ -12,9 +12,10 @@ import typer
 
 from intel.cli_auth import auth_app
 from intel.cli_predict import predict_command
+from intel.cli_serve import serve_command
 from intel.cli_train import train_command
 from intel.config import Settings, load_settings
-from intel.errors import IntelError
+from intel.errors import IntelError, StoreError
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,7 @@ _state = _State()
 app.add_typer(auth_app, name="auth")
 app.command("predict")(predict_command)
 app.command("train")(train_command)
+app.command("serve")(serve_command)
 
 
 def _settings() -> Settings:
@@ -95,29 +97,37 @@ def _print_summary(settings: Settings, summary: Any) -> None:
             f"in {c.get('threads', 0)} threads with {c.get('correspondents', 0)} correspondents"
         )
         typer.echo(
-            f"enriched:  {c.get('contacts', 0)} contacts, {c.get('activities', 0)} activities (meetings, calls, tasks)"
+            f"enriched:  {c.get('message_insights', 0)} messages scored (sentiment, intent, emotion), "
+            f"{c.get('contacts', 0)} contacts, {c.get('activities', 0)} activities (meetings, calls, tasks)"
         )
+        typer.echo(f"alerts:    {c.get('alerts_open', 0)} open (table alerts)")
+    report = summary.extra.get("report")
+    if report:
+        typer.echo(f"report:    {report}")
         if c.get("messages_with_problems"):
             typer.echo(
                 f"problems:  {c['messages_with_problems']} messages have parse problems (see messages.parse_problems)"
             )
 
 
-@app.command()
-def run() -> None:
-    """Run the main job as one Prefect flow: sync every source, thread, publish, summarize."""
+def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "intel")
     if not _state.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    settings = _settings()  # fail fast on a bad config, before Prefect starts
-    from flows.pipeline import RunParams, run_pipeline
 
-    params = RunParams(
-        config=str(_state.config) if _state.config else None,
-        database=str(_state.database) if _state.database else None,
-    )
-    summary = run_pipeline(params)
+
+@app.command()
+def run(
+    rebuild: Annotated[bool, typer.Option(help="Re-score every message (after a model upgrade).")] = False,
+) -> None:
+    """Run the main job as one Prefect flow: sync every source, enrich, alerts, snapshot, report."""
+    _quiet_prefect()
+    settings = _settings()  # fail fast on a bad config, before Prefect starts
+    from flows.pipeline import run_pipeline
+
+    params = _params()
+    summary = run_pipeline(params, rebuild)
     _print_summary(settings, summary)
     if any(s.error for s in summary.syncs):
         raise typer.Exit(1)
@@ -151,6 +161,62 @@ def sync(
         _echo_err(f"intel: error: {s.error}")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def enrich(
+    rebuild: Annotated[bool, typer.Option(help="Re-score every message (after a model upgrade).")] = False,
+) -> None:
+    """Contacts, activities, then sentiment / intent / emotion for messages not scored yet."""
+    from intel import pipeline
+    from intel.enrich import enrich as score_messages
+
+    settings = _settings()
+    extracted = pipeline.extract_contacts_and_activities(settings, progress=_progress_printer("extract"))
+    if settings.enrich.task_runner == "dask":
+        _quiet_prefect()
+        from flows.enrich import enrich_with_runner
+
+        result = enrich_with_runner(_params(), rebuild)
+        scored, models, rate = result["scored"], result["models"], result["per_second"]
+    else:
+        done = score_messages(settings, rebuild=rebuild, progress=_progress_printer("enrich"))
+        scored, models, rate = done.scored, done.models, done.per_second
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    typer.echo(
+        f"extract:   {extracted['messages']} messages read, {extracted['activities']} activities, "
+        f"{extracted['contacts']} contacts updated"
+    )
+    typer.echo(f"enrich:    {scored} messages scored by {models}" + (f" ({rate:.1f}/s)" if scored else ""))
+
+
+@app.command()
+def report(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory (default [reports].out).")] = None,
+) -> None:
+    """Raise alerts, publish the snapshot and write the HTML report plus CSV/Parquet of every view."""
+    from intel import pipeline
+
+    settings = _settings()
+    if not settings.storage.database.exists():
+        raise StoreError(f"no database at {settings.storage.database}: run `intel sync` (or `intel run`) first")
+    alerts = pipeline.raise_alerts(settings)
+    snapshot = pipeline.publish(settings)
+    result = pipeline.report(settings, out)
+    typer.echo(f"alerts:    {alerts['raised']} raised, {alerts['resolved']} resolved, {alerts['open']} open")
+    typer.echo(f"snapshot:  {snapshot}")
+    typer.echo(f"report:    {result.html}")
+    typer.echo(f"exports:   {result.csv_dir} (CSV), {result.parquet_dir} (Parquet)")
+
+
+def _params() -> Any:
+    from flows.params import RunParams
+
+    return RunParams(
+        config=str(_state.config) if _state.config else None,
+        database=str(_state.database) if _state.database else None,
+    )
 
 
 @app.command()

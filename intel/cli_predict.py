@@ -165,7 +165,7 @@ def _open_in(path: Path) -> IO[str]:
 
 
 def predict_command(
-    task: Annotated[str, typer.Argument(help="What to predict: " + ", ".join(sorted(PREDICTORS)) + ".")],
+    task: Annotated[str, typer.Argument(help="What to predict: sentiment, intent, emotion, signature or activity.")],
     input: Annotated[Path, typer.Option("--input", "-i", help="JSONL input ('-' for stdin).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL output ('-' for stdout).")],
     batch_size: Annotated[int, typer.Option(help="Rows scored per batch.", min=1)] = 256,

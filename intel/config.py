@@ -35,13 +35,17 @@ from intel.parse.folders import ROLES
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "AlertSettings",
     "DemoSource",
     "EmlSource",
+    "EnrichSettings",
     "ImapSource",
     "MaildirSource",
     "MboxSource",
     "ModelsSettings",
     "Pop3Source",
+    "ReportSettings",
+    "ScheduleSettings",
     "SecretRef",
     "Settings",
     "SourceConfig",
@@ -382,6 +386,90 @@ class ModelsSettings(_Strict):
         return {"sentiment": self.sentiment, "intent": self.intent, "emotion": self.emotion}[name]
 
 
+_HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not an IANA time zone (e.g. Europe/London, America/New_York, UTC)") from None
+    return value
+
+
+class EnrichSettings(_Strict):
+    """``[enrich]``: how sentiment, intent and emotion are scored over stored messages."""
+
+    batch_size: int = Field(default=256, ge=1, le=10_000)  # messages per classifier batch (and per task)
+    # default: batches run in the flow's process; dask: on a Dask cluster through prefect-dask
+    task_runner: Literal["default", "dask"] = "default"
+    dask_address: str | None = None  # scheduler of an existing cluster; None starts a local one
+    dask_workers: int = Field(default=2, ge=1, le=256)  # workers of the local cluster
+    dask_threads_per_worker: int = Field(default=1, ge=1, le=64)
+
+
+class ReportSettings(_Strict):
+    """``[reports]``: the working week that business-hours metrics count, and where reports go."""
+
+    timezone: str = "UTC"  # IANA name; business hours and hour/weekday views use this zone
+    work_start: str = Field(default="09:00", pattern=_HHMM)
+    work_end: str = Field(default="17:00", pattern=_HHMM)
+    work_days: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])  # ISO weekdays, 1 = Monday
+    out: Path = Path("data/reports")  # `intel report` writes report.html, csv/ and parquet/ here
+    top: int = Field(default=20, ge=1, le=1000)  # rows in "top" tables of the HTML report
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("work_days")
+    @classmethod
+    def _check_days(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 1 or d > 7 for d in value) or len(set(value)) != len(value):
+            raise ValueError("work_days must be distinct ISO weekdays 1 (Monday) to 7 (Sunday)")
+        return sorted(value)
+
+    @model_validator(mode="after")
+    def _check_hours(self) -> ReportSettings:
+        if self.work_end <= self.work_start:
+            raise ValueError(f"work_end {self.work_end} must be later than work_start {self.work_start}")
+        return self
+
+
+class AlertSettings(_Strict):
+    """``[alerts]``: the rules that raise rows in `alerts` (0 turns a rule off)."""
+
+    negative_streak: int = Field(default=3, ge=0, le=100)  # consecutive negative inbound mails, same sender
+    domain_negative_streak: int = Field(default=0, ge=0, le=100)  # the same per organisation domain (0: off)
+    complaint_unanswered_hours: float = Field(default=24.0, ge=0)  # a complaint with no reply after this long
+    request_unanswered_hours: float = Field(default=72.0, ge=0)  # a request/query/purchase inquiry awaiting a reply
+    lookback_days: int = Field(default=90, ge=1)  # only mail this recent (before the newest message) raises alerts
+
+
+class ScheduleSettings(_Strict):
+    """``[schedule]``: when `intel serve` runs the pipeline."""
+
+    cron: str | None = "0 * * * *"  # five-field cron; None with interval_seconds instead
+    interval_seconds: int | None = Field(default=None, ge=1)
+    timezone: str = "UTC"
+    name: str = "intel-scheduled"
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError(f'"{value}" is not a five-field cron expression (minute hour day month weekday)')
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the pipeline reads from configuration."""
 
@@ -396,6 +484,10 @@ class Settings(BaseSettings):
     sources: list[SourceConfig] = Field(default_factory=list, alias="source")
     token_store: TokenStoreSettings = Field(default_factory=TokenStoreSettings)
     models: ModelsSettings = Field(default_factory=ModelsSettings)
+    enrich: EnrichSettings = Field(default_factory=EnrichSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -445,7 +537,11 @@ class Settings(BaseSettings):
 def _embedded_default() -> dict[str, Any]:
     from intel.demo import DEMO_IDENTITY
 
-    return {"identity": {"addresses": list(DEMO_IDENTITY)}, "source": [{"name": "demo", "type": "demo"}]}
+    return {
+        "identity": {"addresses": list(DEMO_IDENTITY)},
+        "source": [{"name": "demo", "type": "demo"}],
+        "reports": {"timezone": "Europe/London"},  # the demo company works from Bristol
+    }
 
 
 def _describe(error: dict[str, Any]) -> str:

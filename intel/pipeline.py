@@ -48,6 +48,8 @@ __all__ = [
     "build_source",
     "extract_contacts_and_activities",
     "publish",
+    "raise_alerts",
+    "report",
     "summarize",
     "sync_source",
     "thread_messages",
@@ -214,15 +216,67 @@ def thread_messages(settings: Settings, *, force: bool = False) -> dict[str, int
 
 
 def publish(settings: Settings) -> Path:
-    """Publish the read-only snapshot for BI tools and notebooks."""
+    """Bring the report tables up to date, then publish the read-only snapshot for BI tools and notebooks.
+
+    The metric views read `report_mail`, which is rebuilt only when the data or the report
+    settings changed, so every published snapshot answers every view with current numbers.
+    """
+    from intel.reports.metrics import refresh_report_mail, write_report_settings
+
+    with open_settings_store(settings) as store:
+        write_report_settings(store.con, settings.reports)
+        refresh_report_mail(store.con)
     return publish_snapshot(settings.storage.database, settings.storage.snapshot_path)
+
+
+def raise_alerts(settings: Settings) -> dict[str, Any]:
+    """Write the report settings the views read, then raise new alerts and resolve ended ones."""
+    from intel.reports.alerts import raise_alerts as run_rules
+    from intel.reports.metrics import refresh_report_mail, write_report_settings
+
+    with open_settings_store(settings) as store:
+        # The load first: the report tables are refreshed after it, so they are current when
+        # this stage ends (the rules read them; the snapshot published next carries them).
+        load_id = store.begin_load("alerts")
+        try:
+            write_report_settings(store.con, settings.reports)
+            refresh_report_mail(store.con)
+            counts = run_rules(store, settings.alerts, load_id)
+        except Exception as exc:
+            store.finish_load(load_id, "failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        result = {"raised": sum(counts.raised.values()), "resolved": counts.resolved, "open": counts.open}
+        store.finish_load(load_id, "ok", details={**result, "by_rule": counts.raised})
+    log.info("alerts: %s", result)
+    return result
+
+
+def report(settings: Settings, out: Path | None = None) -> Any:
+    """Write the HTML report and the CSV/Parquet exports from the published snapshot."""
+    from intel.reports.html import build_report
+    from intel.store import open_snapshot
+
+    snapshot = settings.storage.snapshot_path
+    con = open_snapshot(snapshot)
+    try:
+        return build_report(con, settings.reports, out or settings.reports.out)
+    finally:
+        con.close()
 
 
 def summarize(settings: Settings) -> dict[str, int]:
     """Row counts of the public tables, for the end-of-run summary."""
     counts: dict[str, int] = {}
     with open_settings_store(settings) as store:
-        for table in ("messages", "threads", "message_locations", "message_addresses", "contacts", "activities"):
+        for table in (
+            "messages",
+            "threads",
+            "message_locations",
+            "message_addresses",
+            "contacts",
+            "activities",
+            "message_insights",
+        ):
             # The table names are constants of ours, never input.
             row = store.con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
             counts[table] = int(row[0]) if row else 0
@@ -234,6 +288,8 @@ def summarize(settings: Settings) -> dict[str, int]:
             "SELECT direction, count(*) FROM messages GROUP BY direction ORDER BY direction"
         ).fetchall():
             counts[f"messages_{direction}"] = int(n)
+        row = store.con.execute("SELECT count(*) FROM alerts WHERE status = 'open'").fetchone()
+        counts["alerts_open"] = int(row[0]) if row else 0
         row = store.con.execute("SELECT count(*) FROM messages WHERE len(parse_problems) > 0").fetchone()
         counts["messages_with_problems"] = int(row[0]) if row else 0
     return counts
@@ -253,7 +309,7 @@ def extract_contacts_and_activities(
     extractor = Extractor().load()
     sig_version, act_version = extractor.signature_version, extractor.activity_version
     counts = {"messages": 0, "signatures": 0, "activities": 0, "contacts": 0}
-    with open_store(settings.storage.database) as store:
+    with open_settings_store(settings) as store:
         counts["thread_ids_refreshed"] = enrichment.refresh_thread_ids(store)
         if not enrichment.count_pending(store, sig_version, act_version):
             return counts

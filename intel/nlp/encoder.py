@@ -209,7 +209,9 @@ class Encoder:
     def load(self) -> Encoder:
         torch = _torch()
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # the weights are local files: a bar on stderr is only noise
         if self.threads > 0:
             torch.set_num_threads(self.threads)
         path = Path(self.model_path) if self.model_path else default_model_path()

@@ -41,9 +41,15 @@ def test_run_on_the_embedded_default(prefect_harness: None, workdir: Path) -> No
     assert all(len(ids) == 1 for ids in by_key.values())
     assert thread_rows == (len(truth),)
 
+    assert summary.extra["enrich"]["scored"] == len(truth)
+    assert summary.counts["message_insights"] == len(truth)
+    assert Path(summary.extra["report"]).is_file()
+
     again = run_pipeline(RunParams())
     assert [(s.new, s.seen) for s in again.syncs] == [(0, 0)]
     assert again.extra["threads"] == {"skipped": 1}
+    assert again.extra["enrich"]["scored"] == 0
+    assert again.extra["enrich"]["extract"]["messages"] == 0
 
 
 def test_a_failing_source_fails_its_task_not_the_run(prefect_harness: None, workdir: Path) -> None:

@@ -99,6 +99,13 @@ def test_missing_secret_names_the_reference_not_a_value(monkeypatch: pytest.Monk
             "unique",
         ),
         ("[storage\n", "not valid TOML"),
+        ('[reports]\ntimezone = "Mars/Olympus"\n', "reports.timezone: 'Mars/Olympus' is not an IANA time zone"),
+        ('[reports]\nwork_start = "18:00"\nwork_end = "09:00"\n', "work_end 09:00 must be later"),
+        ('[reports]\nwork_start = "9am"\n', "reports.work_start"),
+        ("[reports]\nwork_days = [0, 8]\n", "work_days must be distinct ISO weekdays"),
+        ('[schedule]\ncron = "every hour"\n', "not a five-field cron expression"),
+        ("[alerts]\nnegative_streak = -1\n", "alerts.negative_streak"),
+        ('[enrich]\ntask_runner = "spark"\n', "enrich.task_runner"),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
@@ -128,3 +135,20 @@ def test_since_values() -> None:
     assert parse_since("2026-01-15", today) == date(2026, 1, 15)
     with pytest.raises(ValueError):
         parse_since("yesterday", today)
+
+
+def test_report_alert_and_schedule_sections(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[reports]\ntimezone = "America/New_York"\nwork_start = "08:30"\nwork_days = [5, 1, 2]\n'
+        "[alerts]\nnegative_streak = 4\ncomplaint_unanswered_hours = 0\n"
+        '[schedule]\ncron = "*/15 * * * *"\n[enrich]\nbatch_size = 64\n',
+    )
+    settings = load_settings(path)
+    assert (settings.reports.timezone, settings.reports.work_start, settings.reports.work_days) == (
+        "America/New_York",
+        "08:30",
+        [1, 2, 5],
+    )
+    assert (settings.alerts.negative_streak, settings.alerts.complaint_unanswered_hours) == (4, 0)
+    assert settings.schedule.cron == "*/15 * * * *" and settings.enrich.batch_size == 64

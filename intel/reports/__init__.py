@@ -1,0 +1,1 @@
+"""Communication metrics (SQL views), alerts and the HTML / CSV / Parquet reports."""
