@@ -1,4 +1,4 @@
-"""`intel serve`: the main job (`run_pipeline`) on the ``[schedule]`` of intel.toml, through Prefect's `flow.serve`.
+"""`intel serve`: the main job (`run_pipeline`) on the ``[schedule]`` of intel.toml, served by Prefect.
 
 The deployment is ``intel-run/<[schedule].name>``; its parameters are two paths, the config
 file and the database override (never a secret: sources resolve their secret references when
@@ -20,7 +20,10 @@ queue of late runs would only repeat the same work.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
+import signal
 import socket
 import threading
 import time
@@ -181,30 +184,78 @@ def serve_pipeline(params: RunParams, announce: Callable[[str], None]) -> None:
     """
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.deployments.runner import EntrypointType
+    from prefect.runner import Runner
 
     from flows.pipeline import run_pipeline
 
     settings = params.settings()  # a bad config fails here, before anything starts
     planned = serve_schedule(settings.schedule)
     name = settings.schedule.name
-    parameters = run_parameters(params)
     with _prefect_api() as (url, local):
+        # What `run_pipeline.serve(...)` does, with the runner driven from here (see `_run_until_stopped`).
+        runner = Runner(name=name, pause_on_shutdown=True)
+        runner.add_flow(
+            run_pipeline,
+            name=name,
+            schedule=planned.schedule,
+            parameters=run_parameters(params),
+            description=f"intel run on the [schedule] of {settings.origin}",
+            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
         where = f"{url} (local, stops with intel serve)" if local else url
         announce(
             f"intel serve: {run_pipeline.name}/{name} runs {planned.description}; "
             f"next run {planned.next_run.isoformat(sep=' ')}; Prefect API {where}; Ctrl-C to stop"
         )
+        _run_until_stopped(runner)
+
+
+def _run_until_stopped(runner: Any, stop_timeout: float = 120.0) -> None:
+    """Run a Prefect `Runner` on a thread until SIGINT or SIGTERM, then stop it the way Prefect means to.
+
+    Stopping cancels a run in progress (its process gets SIGTERM and the run is marked
+    Cancelled), pauses the schedule and returns. `flow.serve` runs the runner on the main
+    thread, where Prefect 3.8's own SIGTERM handler calls `sys.exit` without stopping it: the
+    run in progress is left behind and the process waits for it at exit, after the local API
+    it reports to has gone. Off the main thread, the runner installs no signal handler.
+    """
+    stop = threading.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
+    failures: list[BaseException] = []
+
+    async def start() -> None:
+        loops.append(asyncio.get_running_loop())
+        await runner.start()
+
+    def target() -> None:
         try:
-            run_pipeline.serve(
-                name=name,
-                schedule=planned.schedule,
-                parameters=parameters,
-                description=f"intel run on the [schedule] of {settings.origin}",
-                global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
-                entrypoint_type=EntrypointType.MODULE_PATH,
-                print_starting_message=False,
-            )
-        except SystemExit as exc:
-            # Prefect's runner answers SIGTERM with a clean shutdown and then sys.exit(0).
-            if exc.code not in (0, None):
-                raise
+            asyncio.run(start())
+        except BaseException as exc:  # handed to the main thread, raised there
+            failures.append(exc)
+        finally:
+            stop.set()
+
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # The thread runs in this thread's context: the Prefect settings in force here (the API URL)
+    # are the runner's too. A bare thread would start from Prefect's import-time settings.
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), name="intel-serve-runner")
+    try:
+        thread.start()
+        while not stop.wait(0.5):
+            pass
+        if thread.is_alive():
+            deadline = time.monotonic() + stop_timeout
+            while not runner.started and thread.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.1)  # a signal during start-up: let it finish starting, then stop it
+            if runner.started:
+                asyncio.run_coroutine_threadsafe(runner.astop(), loops[0]).result(stop_timeout)
+            thread.join(stop_timeout)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    if failures:
+        raise failures[0]
+    if thread.is_alive():
+        raise TransientError(f"the Prefect runner did not stop within {stop_timeout:.0f} s")
