@@ -12,6 +12,8 @@ definition is written out in ``data/README.md`` ("Metric definitions").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -126,13 +128,46 @@ def refresh_report_mail(con: duckdb.DuckDBPyConnection, *, force: bool = False) 
     ).fetchall()
     if stored == current and not force:
         return False
-    con.execute("CREATE OR REPLACE TABLE report_mail AS SELECT * FROM report_mail_build")
+    with _room_for_windows(con):
+        con.execute("CREATE OR REPLACE TABLE report_mail AS SELECT * FROM report_mail_build")
     con.execute(
         "INSERT OR REPLACE INTO report_state (id, inputs, rows, refreshed_at)"
         " SELECT 1, ?, count(*), ? FROM report_mail",
         [current, datetime.now(UTC)],
     )
     return True
+
+
+_UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
+_REFRESH_MEMORY = 1024**3  # measured: over 1,000,000 messages the build fails at 256 MB and needs ~512 MB
+
+
+@contextmanager
+def _room_for_windows(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the `report_mail` build with at least 1 GiB of DuckDB memory and no order to keep.
+
+    Its window functions sort each thread's mail and cannot spill all of their state to disk, so
+    the import-time `storage.memory_limit` (256 MB by default) is too small for large mailboxes;
+    the setting is restored afterwards.
+    """
+    ((limit, order),) = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+    ).fetchall()
+    number, _, unit = str(limit).partition(" ")
+    try:
+        current = float(number) * _UNITS.get(unit.strip(), 1)
+    except ValueError:
+        current = 0.0
+    raise_limit = current < _REFRESH_MEMORY
+    if raise_limit:
+        con.execute("SET memory_limit = '1GiB'")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        if raise_limit:
+            con.execute("SET memory_limit = ?", [str(limit)])
+        con.execute("SET preserve_insertion_order = ?", [bool(order)])
 
 
 def _is_read_only(con: duckdb.DuckDBPyConnection) -> bool:
