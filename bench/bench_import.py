@@ -676,6 +676,7 @@ class Results:
     memory: list[MemoryRun]
     load_before: str
     load_after: str
+    note: str = ""
 
 
 def measure_import(mbox: Path, n: int, repeat: int) -> tuple[Timing, Timing, Timing, Timing]:
@@ -812,7 +813,7 @@ def report_markdown(r: Results, info: dict[str, str]) -> str:
         [
             f"Measured {utc_now()} by `bench/bench_import.py` on {machine_line(info)}; "
             f"load average {r.load_before} before, {r.load_after} after (other work on the machine "
-            "lowers wall-clock rates; CPU ms/msg is less affected).",
+            "lowers wall-clock rates; CPU ms/msg is less affected)." + (f" {r.note}" if r.note else ""),
             "",
             f"Mailbox: {c['messages']:,} generated messages, {c['bytes'] / 1024 / 1024:.1f} MiB "
             f"(message size median {c['median'] / 1024:.1f} KB, p95 {c['p95'] / 1024:.1f} KB, "
@@ -887,6 +888,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"write the '{SECTION}' section to this file (default bench/RESULTS.md; with --quick: nothing)",
     )
     parser.add_argument("--profile", action="store_true", help="also print cProfile tables of parse and sync")
+    parser.add_argument(
+        "--note", default="", help="a sentence for the results, e.g. that the machine was shared with other work"
+    )
     parser.add_argument("--child-import", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -936,6 +940,7 @@ def main(argv: list[str] | None = None) -> int:
         memory,
         load_before,
         load_average(),
+        args.note.strip(),
     )
     print_report(results, int(info["cores"]))
     if args.profile:

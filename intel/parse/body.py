@@ -228,7 +228,8 @@ def extract_body(message: Message, problems: list[str]) -> tuple[str, bool, list
         if seen > MAX_PARTS:
             problems.append("too_many_parts")
             break
-        if part.get_content_type() == "message/rfc822":
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822":
             # A forwarded message as attachment: metadata only, its text is not this message's.
             body = _attached_message_bytes(part, problems)
             attachments.append(
@@ -249,7 +250,6 @@ def extract_body(message: Message, problems: list[str]) -> tuple[str, bool, list
             if isinstance(children, list):
                 stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
             continue
-        content_type = part.get_content_type()
         params = _content_params(part)
         if content_type.startswith("multipart/"):
             # Multipart in name only (its boundary never appears): the payload is plain text.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
 __all__ = ["Address", "Attachment", "ParsedMessage"]
 
@@ -19,6 +21,11 @@ class Address:
     address: str
     name: str = ""
 
+    def __reduce__(self) -> tuple[type[Address], tuple[str, str]]:
+        # Pickled by constructor call (parse results travel from the worker processes): the
+        # dataclass default for a frozen class with slots runs __getstate__/__setstate__ in Python.
+        return (Address, (self.address, self.name))
+
     @property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
@@ -32,6 +39,9 @@ class Attachment:
     content_type: str
     size: int
     sha256: str
+
+    def __reduce__(self) -> tuple[type[Attachment], tuple[str, str, int, str]]:
+        return (Attachment, (self.filename, self.content_type, self.size, self.sha256))
 
 
 @dataclass(slots=True)
@@ -77,3 +87,12 @@ class ParsedMessage:
     headers: dict[str, str]
     size: int
     problems: list[str] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[type[ParsedMessage], tuple[Any, ...]]:
+        # By constructor call with the field values in order: no per-object state dict to build
+        # and read back, which the default pickling of a class with slots does.
+        return (ParsedMessage, _field_values(self))
+
+
+# All fields of a ParsedMessage as one tuple, in declaration (= __init__) order.
+_field_values = attrgetter(*(f.name for f in fields(ParsedMessage)))

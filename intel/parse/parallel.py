@@ -6,13 +6,14 @@ from the caller, which may hold threads (Prefect, DuckDB) whose locks a plain fo
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from types import TracebackType
 
-from intel.parse.message import parse_message
+from intel.parse.message import parse_message, use_fast_boundaries
 from intel.parse.model import ParsedMessage
 
 __all__ = ["ParallelParser", "default_workers"]
@@ -25,6 +26,19 @@ Item = tuple[bytes, datetime | None]
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _init_worker() -> None:
+    """Set up a parse worker process (it only ever parses).
+
+    Multipart boundaries are matched without a regex compile each (`use_fast_boundaries`).
+    Everything imported before the fork (the parser, the stdlib email package) lives as long as
+    the worker: freezing it spares every full garbage collection a walk over it. Parsing makes
+    many short-lived objects and few cycles, so young collections can run less often too.
+    """
+    use_fast_boundaries()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 def parse_chunk(items: list[Item], now: datetime) -> list[ParsedMessage]:
@@ -61,7 +75,7 @@ class ParallelParser:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["intel.parse.message"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_init_worker)
         return self._pool
 
     def submit(self, items: list[Item], now: datetime) -> _Joined:

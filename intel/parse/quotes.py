@@ -102,16 +102,14 @@ def _cut_start(lines: list[str], i: int) -> int:
 
 
 # Every marker starts with one of these words or symbols, or ends with a colon: a cheap test that
-# lets ordinary prose lines skip the detailed patterns.
-_CANDIDATE = re.compile(
-    r"^\s*(?:[-=_*]|(?:from|von|de|da|van|från|fra|od|lähettäjä|on|am|le|el|il|op|em|den|på|w|dne"
+# lets ordinary prose lines skip the detailed patterns. One match per line tells the cases apart:
+# group 1 is set for a ">"-quoted line (tested first, as quoted lines are never markers), a match
+# without it is a line that may be a marker, and no match is prose unless it ends with a colon.
+_LEADING = re.compile(
+    r"\s*(?:(>)|[-=_*]|(?:from|von|de|da|van|från|fra|od|lähettäjä|on|am|le|el|il|op|em|den|på|w|dne"
     r"|begin|anfang|début)\b)",
     re.IGNORECASE,
 )
-
-
-def _maybe_marker(line: str) -> bool:
-    return _CANDIDATE.match(line) is not None or line.rstrip().endswith(":")
 
 
 def split_reply(text: str) -> tuple[str, str]:
@@ -119,15 +117,19 @@ def split_reply(text: str) -> tuple[str, str]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     new: list[str] = []
     quoted: list[str] = []
+    leading = _LEADING.match
     i = 0
-    while i < len(lines):
+    n = len(lines)
+    while i < n:
         line = lines[i]
-        if line.lstrip().startswith(">"):
+        found = leading(line)
+        if found is None:
+            if not line.rstrip().endswith(":"):
+                new.append(line)  # the common case: plain text
+                i += 1
+                continue
+        elif found.start(1) >= 0:
             quoted.append(line)
-            i += 1
-            continue
-        if not _maybe_marker(line):
-            new.append(line)
             i += 1
             continue
         if _ORIGINAL.match(line) or _FORWARD.match(line) or _is_header_block(lines, i):
@@ -148,10 +150,7 @@ def split_reply(text: str) -> tuple[str, str]:
             if span > 0:
                 quoted.extend(lines[i:])
                 break
-        if line.lstrip().startswith(">"):
-            quoted.append(line)
-        else:
-            new.append(line)
+        new.append(line)
         i += 1
-    new_text = _BLANK_RUN.sub("\n\n", "\n".join(line.rstrip() for line in new)).strip()
+    new_text = _BLANK_RUN.sub("\n\n", "\n".join([line.rstrip() for line in new])).strip()
     return new_text, "\n".join(quoted).strip()

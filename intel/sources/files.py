@@ -52,7 +52,7 @@ def _from_line_date(line: bytes) -> datetime | None:
         month = _MONTHS.get(match.group(1).decode("ascii", "replace").lower())
         if month is not None:
             try:
-                day, hour, minute, second, year = (int(g) for g in match.group(2, 3, 4, 5, 6))
+                day, hour, minute, second, year = map(int, match.group(2, 3, 4, 5, 6))
                 return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
             except ValueError:
                 return None
@@ -100,9 +100,10 @@ def split_mbox(data: bytes | mmap.mmap, start: int = 0) -> Iterator[tuple[int, i
             return  # a From_ line with nothing after it: an append in progress, read next time
         following = _next_from(data, line_end + 1)
         end = len(data) if following < 0 else following
-        body = bytes(data[line_end + 1 : end])
-        if body.endswith(b"\n\n"):
-            body = body[:-1]
+        stop = end
+        if end - (line_end + 1) >= 2 and data[end - 2 : end] == b"\n\n":
+            stop = end - 1  # the separating blank line (cut here, not by copying the message again)
+        body = bytes(data[line_end + 1 : stop])
         if b">From " in body:
             body = _MBOXRD_ESCAPE.sub(rb"\1", body)
         yield pos, end, bytes(data[pos:line_end]).rstrip(b"\r"), body
