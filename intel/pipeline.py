@@ -311,10 +311,13 @@ def extract_contacts_and_activities(
     counts = {"messages": 0, "signatures": 0, "activities": 0, "contacts": 0}
     with open_settings_store(settings) as store:
         counts["thread_ids_refreshed"] = enrichment.refresh_thread_ids(store)
-        if not enrichment.count_pending(store, sig_version, act_version):
+        # Senders whose extractions are newer than their contact: a run that died between its
+        # extraction batches and the contacts rebuild left them behind; this run rebuilds them.
+        stale = _stale_contacts(store)
+        if not stale and not enrichment.count_pending(store, sig_version, act_version):
             return counts
         load_id = store.begin_load("extract")
-        addresses: set[str] = set()
+        addresses: set[str] = set(stale)
         try:
             while batch := enrichment.pending_messages(store, sig_version, act_version, batch_size):
                 results = [_extract_one(extractor, message) for message in batch]
@@ -332,6 +335,17 @@ def extract_contacts_and_activities(
         store.finish_load(load_id, "ok", details={**counts, "signature": sig_version, "activity": act_version})
     log.info("extract: %s", counts)
     return counts
+
+
+def _stale_contacts(store: Store) -> list[str]:
+    """Senders with a signature extraction but no contact row, or one older than that extraction."""
+    rows = store.con.execute(
+        "SELECT DISTINCT m.from_address FROM messages m"
+        " JOIN extractions e ON e.message_key = m.message_key AND e.extractor = 'signature'"
+        " LEFT JOIN contacts c ON c.address = m.from_address"
+        " WHERE m.from_address IS NOT NULL AND (c.address IS NULL OR c.load_id < e.load_id)"
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def _extract_one(extractor: Any, message: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Shared evaluation helpers: the demo mailbox as parsed emails, signature line metrics.
+"""Shared evaluation helpers: the demo mailbox as parsed emails, signature line metrics, and fast
+F1 scores on integer label codes (the classifier heads' calibration evaluates them thousands of times).
 
 Used by the trainers (to write model cards), by the benchmark and by the tests.
 """
@@ -12,9 +13,38 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from intel.nlp.sigdata import Email
 
-__all__ = ["DemoEmail", "LineScores", "demo_emails", "score_signatures"]
+__all__ = ["DemoEmail", "LineScores", "binary_f1", "demo_emails", "macro_f1_codes", "score_signatures"]
+
+
+def macro_f1_codes(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> float:
+    """Macro-F1 over the labels present in `y_true`; labels are integer codes ``0 .. n_labels - 1``.
+
+    Equals scikit-learn's ``f1_score(average="macro", labels=<labels in y_true>, zero_division=0)``.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    if len(y_true) == 0:
+        return 0.0
+    confusion = np.bincount(y_true * n_labels + y_pred, minlength=n_labels * n_labels).reshape(n_labels, n_labels)
+    tp = np.diag(confusion).astype(np.float64)
+    support = confusion.sum(axis=1)
+    predicted = confusion.sum(axis=0)
+    denom = support + predicted
+    f1 = np.divide(2 * tp, denom, out=np.zeros(n_labels), where=denom > 0)
+    return float(f1[support > 0].mean())
+
+
+def binary_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """F1 of the positive class (1) for 0/1 arrays (0.0 when there is nothing to score)."""
+    y_true = np.asarray(y_true, dtype=bool)
+    y_pred = np.asarray(y_pred, dtype=bool)
+    tp = int(np.sum(y_true & y_pred))
+    denom = int(y_true.sum() + y_pred.sum())
+    return 2 * tp / denom if denom else 0.0
 
 
 @dataclass(frozen=True)

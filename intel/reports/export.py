@@ -24,6 +24,8 @@ from intel.reports.metrics import LIVE_VIEWS, VIEWS, refresh_report_mail, report
 __all__ = ["ExportResult", "export_views"]
 
 _VIEW_NAME = re.compile(r"^v_[a-z0-9_]{1,60}$")
+# The names `_temporary` (and the report page's atomic write) give files while they are written.
+_TEMPORARY_NAME = re.compile(r"^\.(?:report\.html|v_[a-z0-9_]{1,60}\.(?:csv|parquet))\.(\d+)\.tmp$")
 _PREDATES = "it predates the report views; run `intel sync` (or `intel run`) once to migrate and publish it"
 
 
@@ -42,6 +44,30 @@ class ExportResult:
 
 def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _remove_dead_temporaries(directory: Path) -> None:
+    """Delete the temporary files of writers that died between writing and renaming (a kill).
+
+    Their names carry the writer's process id; files of a process that still runs (another
+    report being written into the same directory) are left alone.
+    """
+    for path in directory.glob(".*.tmp"):
+        match = _TEMPORARY_NAME.match(path.name)
+        if match is not None and not _running(int(match.group(1))):
+            path.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours to signal
+        return True
+    return True
 
 
 def export_views(con: duckdb.DuckDBPyConnection, out_dir: Path, views: Iterable[str] | None = None) -> ExportResult:
@@ -63,6 +89,8 @@ def export_views(con: duckdb.DuckDBPyConnection, out_dir: Path, views: Iterable[
         result.parquet_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInputError(f"cannot create the report directory {out_dir}: {exc.strerror}") from None
+    for directory in (Path(out_dir), result.csv_dir, result.parquet_dir):
+        _remove_dead_temporaries(directory)
     for name in names:
         if not _VIEW_NAME.match(name):
             raise StoreError(f"'{name}' is not a report view name")
