@@ -1,4 +1,7 @@
-"""Advisory file locks (``flock``) that wait with a deadline: one writer, one token refresh."""
+"""Advisory file locks (``flock``) that wait with a deadline: one writer, one token refresh.
+
+Also the liveness test for writers that name their temporary files after their process id.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["exclusive_lock"]
+__all__ = ["exclusive_lock", "process_running"]
 
 
 @contextmanager
@@ -38,3 +41,20 @@ def exclusive_lock(
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def process_running(pid: int) -> bool:
+    """Whether process `pid` still runs (this process always does).
+
+    A process that exists but is not ours to signal counts as running: when in doubt, its
+    files are left alone.
+    """
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours to signal
+        return True
+    return True

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install the system packages the integration tests need: Dovecot (IMAP + POP3) and openssl.
+# Install the system packages the tests need: Dovecot (IMAP + POP3), openssl, and Chromium
+# (the report is rendered headless and its screenshot checked).
 #
-# Idempotent: does nothing when `dovecot` and `openssl` are already on PATH. The tests start
-# their own Dovecot from a private config, so the packaged system service must not start:
-# a policy-rc.d that refuses service starts is in place for the duration of the install
-# (and an existing one is left alone).
+# Idempotent: does nothing when `dovecot`, `doveadm`, `openssl` and `chromium` are already on
+# PATH. The tests start their own Dovecot from a private config, so the packaged system service
+# must not start: a policy-rc.d that refuses service starts is in place for the duration of the
+# install (and an existing one is left alone).
 set -euo pipefail
 
 have() {
@@ -16,6 +17,7 @@ need=()
 have dovecot || need+=(dovecot-imapd dovecot-pop3d)
 have doveadm || need+=(dovecot-core)
 have openssl || need+=(openssl)
+have chromium || need+=(chromium)
 if [ "${#need[@]}" -eq 0 ]; then
     exit 0
 fi

@@ -125,7 +125,8 @@ def _payload_bytes(part: Message, problems: list[str]) -> bytes:
     try:
         payload = part.get_payload(decode=True)
     except Exception:
-        problems.append("broken_mime")
+        if "broken_mime" not in problems:
+            problems.append("broken_mime")
         payload = None
     if isinstance(payload, bytes):
         return payload
@@ -196,7 +197,8 @@ def _attached_message_bytes(part: Message, problems: list[str]) -> bytes:
         try:
             return inner[0].as_bytes()
         except Exception:  # re-serializing a hostile message can fail in many ways; keep its metadata
-            problems.append("broken_mime")
+            if "broken_mime" not in problems:
+                problems.append("broken_mime")
             return b""
     return _payload_bytes(part, problems)
 

@@ -185,6 +185,24 @@ def _collect_defects(message: Message, problems: list[str]) -> None:
             stack.extend(p for p in payload if isinstance(p, Message))
 
 
+def _parse_top_level(raw: bytes) -> Message:
+    """The top-level headers of a message the parser cannot take as a whole, or no headers.
+
+    What makes the parser fail is hostile structure (a RecursionError about 1,000 multipart or
+    message/rfc822 levels down), not the top-level header block, so the headers are parsed
+    alone and the rest stays one opaque payload. A message/* body is then listed as an
+    attachment as usual; a multipart body, whose parts could not be parsed, is dropped rather
+    than read as text.
+    """
+    try:
+        message = _PARSER.parsebytes(raw, headersonly=True)
+        if message.get_content_maintype() == "multipart":
+            message.set_payload("")
+    except Exception:  # hostile headers after all: keep nothing rather than raise
+        message = Message()
+    return message
+
+
 def parse_message(
     raw: bytes,
     *,
@@ -207,8 +225,7 @@ def parse_message(
         message = _parse_mime(raw)
     except Exception:  # the stdlib parser is lenient; anything it raises means hostile input
         problems.append("broken_mime")
-        message = Message()
-    _collect_defects(message, problems)
+        message = _parse_top_level(raw)
     header_map = _header_map(message)
 
     def first(name: str) -> str | None:
@@ -236,6 +253,10 @@ def parse_message(
     sent_at, offset, date_source = _resolve_date(header_map, internal_date, now, problems)
 
     body_text, body_html, attachments = extract_body(message, problems)
+    # After the body is decoded: decoding a base64 part registers its defects (bad padding,
+    # characters or length) on the part then, not while the message is parsed.
+    if "broken_mime" not in problems:
+        _collect_defects(message, problems)
     if not body_text and not attachments:
         problems.append("empty_body")
     reply_text, quoted_text = split_reply(body_text)

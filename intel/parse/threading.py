@@ -48,29 +48,66 @@ class ThreadAssignment:
 
 
 class _Container:
-    __slots__ = ("id", "key", "parent", "sent_at")
+    __slots__ = ("hint", "hint_epoch", "id", "key", "parent", "sent_at")
 
     def __init__(self, container_id: str) -> None:
         self.id = container_id
         self.key: str | None = None
         self.parent: _Container | None = None
         self.sent_at: datetime | None = None
+        # A shortcut to an ancestor, trusted only while `hint_epoch` is the forest's epoch.
+        self.hint: _Container | None = None
+        self.hint_epoch = -1
 
-    def is_ancestor_of(self, other: _Container) -> bool:
-        node: _Container | None = other
-        steps = 0
-        while node is not None and steps < 100_000:
-            if node is self:
-                return True
-            node = node.parent
-            steps += 1
-        return False
 
-    def root(self) -> _Container:
-        node = self
-        while node.parent is not None:
-            node = node.parent
+class _Forest:
+    """The containers' parent links, with roots found in near-constant amortized time.
+
+    Walking parent links to a root costs the depth of the tree, and one References header can
+    build a chain 40,000 deep: checking for a loop that way at every link is quadratic. So each
+    container may cache a shortcut to an ancestor (union-find with path compression). Links
+    only ever hang a root under another node, which keeps every shortcut pointing at an
+    ancestor; a message re-parenting its own container cuts a subtree loose, which can make
+    shortcuts lie, so that starts a new epoch and all older shortcuts are ignored.
+    """
+
+    def __init__(self) -> None:
+        self._epoch = 0
+
+    def root(self, node: _Container) -> _Container:
+        epoch = self._epoch
+        path: list[_Container] = []
+        while True:
+            up = node.hint if node.hint_epoch == epoch else node.parent
+            if up is None:
+                break
+            path.append(node)
+            node = up
+        for passed in path:
+            passed.hint = node
+            passed.hint_epoch = epoch
         return node
+
+    def is_ancestor(self, node: _Container, other: _Container) -> bool:
+        """Whether `node` is `other` or one of its ancestors."""
+        if node.parent is None:
+            return self.root(other) is node
+        if self.root(node) is not self.root(other):
+            return False
+        # Same tree and `node` is not its root: only the real links tell. Threading asks this
+        # once per message at most, for a container that an earlier message had already linked.
+        walk: _Container | None = other
+        while walk is not None and walk is not node:
+            walk = walk.parent
+        return walk is node
+
+    def set_parent(self, node: _Container, parent: _Container | None) -> None:
+        """Link `node` under `parent` (the caller has ruled out a loop); None makes it a root."""
+        if node.parent is parent:
+            return
+        if node.parent is not None:
+            self._epoch += 1  # a cut: shortcuts through `node` may now skip past its new parent
+        node.parent = parent
 
 
 def _thread_id(root_id: str) -> str:
@@ -80,6 +117,7 @@ def _thread_id(root_id: str) -> str:
 def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignment]:
     """Thread every message; returns message key -> assignment."""
     items = sorted(messages, key=lambda m: (m.sent_at, m.key))
+    forest = _Forest()
     containers: dict[str, _Container] = {}
     own: dict[str, _Container] = {}  # message key -> its container
     duplicates: dict[str, _Container] = {}  # key of a message whose Message-ID was taken -> holder
@@ -105,23 +143,19 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
         if item.in_reply_to and (not refs or refs[-1] != item.in_reply_to):
             refs.append(item.in_reply_to)
         refs = [r for r in refs if r != msg_id]
-        # Link the reference chain parent -> child, never overriding an existing link.
+        # Link the reference chain parent -> child, never overriding an existing link. A node
+        # without a parent is a root, so it would close a loop only if it is `previous`'s root.
         previous: _Container | None = None
         for ref in refs:
             node = container(ref)
-            if (
-                previous is not None
-                and node.parent is None
-                and node is not previous
-                and not node.is_ancestor_of(previous)
-            ):
-                node.parent = previous
+            if previous is not None and node.parent is None and forest.root(previous) is not node:
+                forest.set_parent(node, previous)
             previous = node
         # The message's own parent is its last reference: this link wins over earlier guesses.
-        if previous is not None and not c.is_ancestor_of(previous):
-            c.parent = previous
-        elif previous is None:
-            c.parent = None
+        if previous is None:
+            forest.set_parent(c, None)
+        elif c.parent is not previous and not forest.is_ancestor(c, previous):
+            forest.set_parent(c, previous)
 
     # Subject fallback for reference-less replies: hang them under the latest earlier message
     # with the same normalized subject.
@@ -140,19 +174,32 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
             and current.parent is None
             and target is not None
             and _REPLY_PREFIX.match(item.subject)
-            and not current.is_ancestor_of(target)
+            and forest.root(target) is not current
         ):
-            current.parent = target
+            forest.set_parent(current, target)
         latest_by_subject[subject] = current
+
+    # Nearest ancestor that is a message we have, shared along runs of empty containers so that
+    # many replies under one deep chain of them do not each walk it.
+    answered: dict[_Container, _Container | None] = {}
+
+    def answers(c: _Container) -> _Container | None:
+        run = [c]
+        node = c.parent
+        while node is not None and node.key is None and node not in answered:
+            run.append(node)
+            node = node.parent
+        found = answered[node] if node is not None and node.key is None else node
+        for passed in run:
+            answered[passed] = found
+        return found
 
     result: dict[str, ThreadAssignment] = {}
     for key, c in own.items():
-        root = c.root()
-        parent = c.parent
-        while parent is not None and parent.key is None:
-            parent = parent.parent
+        root = forest.root(c)
+        parent = answers(c)
         result[key] = ThreadAssignment(_thread_id(root.id), parent.key if parent else None, root.id)
     for key, c in duplicates.items():
-        root = c.root()
+        root = forest.root(c)
         result[key] = ThreadAssignment(_thread_id(root.id), c.key, root.id)
     return result

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from intel.errors import BadInputError, StoreError
+from intel.locks import process_running
 from intel.reports.metrics import LIVE_VIEWS, VIEWS, refresh_report_mail, report_mail_is_current
 
 __all__ = ["ExportResult", "export_views"]
@@ -54,20 +55,8 @@ def _remove_dead_temporaries(directory: Path) -> None:
     """
     for path in directory.glob(".*.tmp"):
         match = _TEMPORARY_NAME.match(path.name)
-        if match is not None and not _running(int(match.group(1))):
+        if match is not None and not process_running(int(match.group(1))):
             path.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists but is not ours to signal
-        return True
-    return True
 
 
 def export_views(con: duckdb.DuckDBPyConnection, out_dir: Path, views: Iterable[str] | None = None) -> ExportResult:

@@ -328,11 +328,6 @@ def test_a_kill_mid_publish_leaves_the_previous_snapshot_whole(reference: Refere
     assert len(list((run / "db").glob(".intel.snapshot.duckdb.*.tmp"))) == 1  # the torn copy, beside it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store bug (intel/store/publish.py): a publish killed mid-copy leaves .<snapshot>.<pid>.tmp behind and "
-    "no later publish removes it; every such crash leaks a file as large as the database",
-)
 def test_a_kill_mid_publish_leaves_no_temporary_file_for_good(reference: Reference) -> None:
     run, config, _old = _kill_mid_publish(reference, "die-mid-publish-rerun")
     rerun(config)

@@ -238,14 +238,7 @@ KINDS = [
     "wrong_charset",
     "truncated_multipart",
     "truncated_qp",
-    pytest.param(
-        "truncated_base64",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="parser bug: base64 defects are registered while the body is decoded, after "
-            "_collect_defects ran, so a truncated single-part base64 body records no problem",
-        ),
-    ),
+    "truncated_base64",
     "garbage_date",
     "encoded_word_bomb",
     "binary_junk",
@@ -307,12 +300,6 @@ assert found["k"].root_message_id == "<ref0@thread.example>"
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="threading bug (intel/parse/threading.py): linking a References chain checks is_ancestor_of, which "
-    "walks the chain built so far, once per reference: quadratic, ~50-90 s for one 1 MB header (43,690 ids), "
-    "paid again by every later threading run",
-)
 def test_threading_a_megabyte_of_references_is_fast() -> None:
     # A linear pass threads 43,690 references in well under a second; 10 s is generous.
     # In a child process so that the quadratic version costs this test 10 s, not minutes.
@@ -339,11 +326,6 @@ def test_nul_bytes_never_reach_text_columns(run: Run) -> None:
     assert rows == [(0,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser bug: when the stdlib parser raises (RecursionError at ~1,000 nested parts), "
-    "parse_message falls back to an empty Message and loses the top-level From, Subject, Date and Message-ID",
-)
 def test_deep_nesting_keeps_the_top_level_headers(run: Run) -> None:
     for kind in ("deep_nesting", "deep_rfc822"):
         specimen = next(h for h in run.hostile if h.kind == kind)
