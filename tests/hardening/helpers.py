@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from tests.report_pages import ALLOWED_TAGS, page_problems
 
 __all__ = [
     "ALLOWED_TAGS",
@@ -174,56 +174,7 @@ def table_dump(
     return sorted((tuple(_canonical(v) for v in row) for row in rows), key=repr)
 
 
-# -- report checks ----------------------------------------------------------------------------
-
-ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "div", "header", "h1", "h2", "h3", "dl", "dt", "dd", "nav",
-    "a", "section", "main", "footer", "p", "table", "caption", "thead", "tbody", "tr", "th", "td", "span", "code",
-    "wbr", "svg", "text", "rect", "line", "path", "circle", "polygon", "g",
-}  # fmt: skip
-
-
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def page_problems(page: str) -> tuple[list[str], str]:
-    """(everything in the page that could load or run something, the page's text as a reader sees it)."""
-    parser = _Page()
-    parser.feed(page)
-    parser.close()
-    found: list[str] = []
-    if "<script" in page.lower():
-        found.append("<script in the page")
-    for tag, attrs in parser.tags:
-        if tag not in ALLOWED_TAGS:
-            found.append(f"tag <{tag}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                found.append(f"handler {name}= on <{tag}>")
-            if name in {"src", "srcset", "action", "formaction", "xlink:href"}:
-                found.append(f"attribute {name}= on <{tag}>")
-            if name == "href" and not re.fullmatch(r"#[a-z-]+|(csv|parquet)/v_[a-z_]+\.(csv|parquet)", value or ""):
-                found.append(f"link {value!r}")
-    # A URL anywhere it could be followed or loaded (text in a title= tooltip is only text).
-    urls = [
-        v or "" for _t, attrs in parser.tags for n, v in attrs if n in {"href", "src", "action", "style", "xlink:href"}
-    ]
-    if any(re.search(r"javascript:|url\(", url, re.IGNORECASE) for url in urls):
-        found.append("javascript: or url() in a URL attribute")
-    return found, "".join(parser.text)
+# -- report checks (the page itself: tests/report_pages.py) ---------------------------------
 
 
 def csv_cells(directory: Path) -> dict[str, set[str]]:

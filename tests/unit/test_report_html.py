@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from intel.reports.html import ReportContext, build_report, render_html
 from intel.reports.metrics import VIEWS, refresh_report_mail, write_report_settings
 from intel.store import open_store, publish_snapshot
 from intel.store.publish import open_snapshot
+from tests.report_pages import ALLOWED_TAGS, parse_page
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(2)>'
@@ -168,15 +168,19 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("report")
+def hostile_snapshot(root: Path) -> Path:
+    """The fixture mailbox in a database under `root`, published as a snapshot (its path)."""
     database = root / "intel.duckdb"
     with open_store(database) as store:
         _fill(store.con)
         write_report_settings(store.con, ReportSettings(timezone="Europe/London"))
         refresh_report_mail(store.con)
     return publish_snapshot(database, root / "intel.snapshot.duckdb")
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile_snapshot(tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture(scope="module")
@@ -191,41 +195,11 @@ def report(snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     return out, result.html.read_text(encoding="utf-8")
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _parse(page: str) -> _Tags:
-    parser = _Tags()
-    parser.feed(page)
-    parser.close()
-    return parser
-
-
-ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "div", "header", "h1", "h2", "h3", "dl", "dt", "dd", "nav",
-    "a", "section", "main", "footer", "p", "table", "caption", "thead", "tbody", "tr", "th", "td", "span", "code",
-    "wbr", "svg", "text", "rect", "line", "path", "circle", "polygon", "g",
-}  # fmt: skip
-
-
 def test_hostile_strings_are_shown_as_text_and_nothing_can_run_or_load(report: tuple[Path, str]) -> None:
     _, page = report
     for payload in (*PAYLOADS, EVIL_ADDRESS):
         assert payload not in page, payload
-    parsed = _parse(page)
+    parsed = parse_page(page)
     shown = "".join(parsed.text)
     # Each payload reached the page (so escaping, not omission, kept it harmless) ...
     for payload in (SCRIPT, IMG, SQL, SVG, ATTR):
