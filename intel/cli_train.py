@@ -68,7 +68,7 @@ def train_command(
             "adapter; frozen: heads on the plain encoder."
         ),
     ] = "finetune",
-    steps: Annotated[int, typer.Option(help="Fine-tuning steps (batches of 32).", min=0)] = 1400,
+    steps: Annotated[int, typer.Option(help="Fine-tuning steps (batches of 32).", min=0)] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed (training is deterministic for a seed).")] = 13,
     calibrate: Annotated[
         bool,

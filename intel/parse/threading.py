@@ -73,6 +73,7 @@ class _Forest:
 
     def __init__(self) -> None:
         self._epoch = 0
+        self.size = 0  # containers in the forest: a walk to a root longer than this has met a loop
 
     def root(self, node: _Container) -> _Container:
         epoch = self._epoch
@@ -82,6 +83,8 @@ class _Forest:
             if up is None:
                 break
             path.append(node)
+            if len(path) > self.size:
+                raise RuntimeError(f"threading: the parent links of {node.id!r} form a loop")
             node = up
         for passed in path:
             passed.hint = node
@@ -126,6 +129,7 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
         found = containers.get(container_id)
         if found is None:
             found = containers[container_id] = _Container(container_id)
+            forest.size += 1
         return found
 
     for item in items:

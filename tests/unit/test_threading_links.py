@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intel.parse.headers import normalize_subject
 from intel.parse.threading import _REPLY_PREFIX, ThreadAssignment, ThreadInput, _thread_id, assign_threads
+
+# A linking bug that closes a loop makes the root walk spin forever: fail instead of hanging.
+pytestmark = pytest.mark.timeout(120)
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 

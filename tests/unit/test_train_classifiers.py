@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from intel.errors import ConfigError
 from intel.nlp.evaluation import binary_f1, macro_f1_codes
 from intel.nlp.heads import LABELS, SENTIMENT_LABELS, LinearHead
 from intel.nlp.train import (
@@ -19,6 +20,7 @@ from intel.nlp.train import (
     calibrate_head,
     calibration_objective,
     load_corpus,
+    task_schedule,
     train,
     tune_offsets,
     write_card,
@@ -185,6 +187,16 @@ def test_train_is_reproducible(data_dir: Path, tmp_path: Path) -> None:
     assert (tmp_path / "a" / "adapter.safetensors").read_bytes() == (
         tmp_path / "b" / "adapter.safetensors"
     ).read_bytes()
+
+
+def test_task_schedule_interleaves_the_mixture() -> None:
+    schedule = task_schedule({"emotion": 4, "sentiment": 4, "intent": 1})
+    assert schedule == ["sentiment", "intent", "emotion"] + ["sentiment", "emotion"] * 3
+    assert task_schedule({"intent": 2}) == ["intent", "intent"]
+    with pytest.raises(ConfigError, match="no task a batch"):
+        task_schedule({"emotion": 0, "sentiment": 0})
+    with pytest.raises(ConfigError, match="unknown task in the fine-tuning mixture: topic"):
+        task_schedule({"topic": 3})
 
 
 def test_class_weight_power_one_is_balanced_and_zero_is_unweighted() -> None:
