@@ -68,7 +68,9 @@ def train_command(
             "adapter; frozen: heads on the plain encoder."
         ),
     ] = "finetune",
-    steps: Annotated[int, typer.Option(help="Fine-tuning steps (batches of 32).", min=0)] = 3000,
+    steps: Annotated[
+        int | None, typer.Option(help="Fine-tuning steps (batches of 32); default: TrainConfig.steps.", min=0)
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (training is deterministic for a seed).")] = 13,
     calibrate: Annotated[
         bool,
@@ -108,7 +110,9 @@ def train_command(
     if c is not None and c <= 0:
         raise IntelError(f"--c must be positive, got {c}")
     settings = _settings()
-    cfg = TrainConfig(seed=seed, mode=mode, steps=steps, threads=settings.models.threads, calibrate=calibrate, c=c)
+    cfg = TrainConfig(seed=seed, mode=mode, threads=settings.models.threads, calibrate=calibrate, c=c)
+    if steps is not None:
+        cfg.steps = steps
     if calibrate_intent:
         cfg.calibrate_tasks = (*cfg.calibrate_tasks, "intent")
 

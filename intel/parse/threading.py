@@ -73,7 +73,14 @@ class _Forest:
 
     def __init__(self) -> None:
         self._epoch = 0
-        self.size = 0  # containers in the forest: a walk to a root longer than this has met a loop
+        self._containers: dict[str, _Container] = {}
+
+    def container(self, container_id: str) -> _Container:
+        """The container for `container_id`, created (as a root) on first use."""
+        found = self._containers.get(container_id)
+        if found is None:
+            found = self._containers[container_id] = _Container(container_id)
+        return found
 
     def root(self, node: _Container) -> _Container:
         epoch = self._epoch
@@ -83,7 +90,7 @@ class _Forest:
             if up is None:
                 break
             path.append(node)
-            if len(path) > self.size:
+            if len(path) > len(self._containers):  # longer than the forest: the links loop
                 raise RuntimeError(f"threading: the parent links of {node.id!r} form a loop")
             node = up
         for passed in path:
@@ -121,16 +128,9 @@ def assign_threads(messages: Iterable[ThreadInput]) -> dict[str, ThreadAssignmen
     """Thread every message; returns message key -> assignment."""
     items = sorted(messages, key=lambda m: (m.sent_at, m.key))
     forest = _Forest()
-    containers: dict[str, _Container] = {}
+    container = forest.container
     own: dict[str, _Container] = {}  # message key -> its container
     duplicates: dict[str, _Container] = {}  # key of a message whose Message-ID was taken -> holder
-
-    def container(container_id: str) -> _Container:
-        found = containers.get(container_id)
-        if found is None:
-            found = containers[container_id] = _Container(container_id)
-            forest.size += 1
-        return found
 
     for item in items:
         msg_id = item.message_id or f"<no-id:{item.key}>"
