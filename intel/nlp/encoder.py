@@ -6,7 +6,7 @@ padding stays small; inference runs under `torch.inference_mode()` with the conf
 count. bf16 autocast is used only on CPUs with native bf16 instructions and only after a probe
 shows its embeddings stay within 1e-3 cosine of fp32 on this machine.
 
-An optional low-rank adapter (LoRA on the attention query/value projections, trained by
+An optional low-rank adapter (LoRA on chosen linear projections of every layer, trained by
 `intel.nlp.train`) is merged into the weights at load time, so inference costs the same as the
 plain encoder and only the adapter (a few hundred KB) is ever stored.
 """
@@ -27,6 +27,7 @@ from intel.errors import ConfigError
 __all__ = [
     "BF16_TOLERANCE",
     "DIM",
+    "LORA_MODULES",
     "Encoder",
     "LoRALinear",
     "apply_lora",
@@ -49,7 +50,16 @@ _PROBES = (
     "ok",
     "",
 )
-_LORA_TARGETS = ("query", "value")
+# Linear modules of a BERT layer that LoRA can wrap: name -> attribute path inside the layer.
+# The order fixes each module's initialisation seed, so new names only ever go at the end.
+LORA_MODULES = {
+    "query": "attention.self.query",
+    "value": "attention.self.value",
+    "key": "attention.self.key",
+    "attention_output": "attention.output.dense",
+    "intermediate": "intermediate.dense",
+    "output": "output.dense",
+}
 
 
 def default_model_path() -> Path:
@@ -122,26 +132,46 @@ class LoRALinear:
         return _LoRA(linear)
 
 
-def apply_lora(model: Any, rank: int = 8, alpha: float = 16.0, seed: int = 0) -> list[Any]:
-    """Wrap every attention query/value projection of a BERT model with LoRA; returns its parameters."""
+def _submodule(layer: Any, path: str) -> tuple[Any, str]:
+    """The parent module and attribute name of ``path`` (``"attention.self.query"``) in `layer`."""
+    *parents, name = path.split(".")
+    for part in parents:
+        layer = getattr(layer, part)
+    return layer, name
+
+
+def apply_lora(
+    model: Any, rank: int = 8, alpha: float = 16.0, seed: int = 0, targets: Sequence[str] = ("query", "value")
+) -> list[Any]:
+    """Wrap the `targets` Linear modules (names of `LORA_MODULES`) of every BERT layer with LoRA.
+
+    Returns the adapter parameters, the only ones that train.
+    """
+    unknown = sorted(set(targets) - set(LORA_MODULES))
+    if unknown or not targets:
+        raise ConfigError(
+            f"unknown LoRA target {', '.join(unknown) or '(none given)'}: choose from {', '.join(LORA_MODULES)}"
+        )
     params: list[Any] = []
     for i, layer in enumerate(model.encoder.layer):
-        attn = layer.attention.self
-        for j, name in enumerate(_LORA_TARGETS):
-            wrapped = LoRALinear.wrap(getattr(attn, name), rank, alpha, seed * 1000 + i * 10 + j)
-            setattr(attn, name, wrapped)
+        for j, name in enumerate(LORA_MODULES):
+            if name not in targets:
+                continue
+            parent, attr = _submodule(layer, LORA_MODULES[name])
+            wrapped = LoRALinear.wrap(getattr(parent, attr), rank, alpha, seed * 1000 + i * 10 + j)
+            setattr(parent, attr, wrapped)
             params += [wrapped.lora_a, wrapped.lora_b]
     return params
 
 
 def lora_state_dict(model: Any) -> dict[str, Any]:
-    """The adapter tensors only: ``layer.{i}.{query|value}.lora_{a|b}`` (+ ``scale`` per module)."""
+    """The adapter tensors only: ``layer.{i}.{module}.lora_{a|b}`` (+ ``scale`` per module)."""
     torch = _torch()
     out: dict[str, Any] = {}
     for i, layer in enumerate(model.encoder.layer):
-        attn = layer.attention.self
-        for name in _LORA_TARGETS:
-            mod = getattr(attn, name)
+        for name, path in LORA_MODULES.items():
+            parent, attr = _submodule(layer, path)
+            mod = getattr(parent, attr)
             if hasattr(mod, "lora_a"):
                 out[f"layer.{i}.{name}.lora_a"] = mod.lora_a.detach().contiguous().clone()
                 out[f"layer.{i}.{name}.lora_b"] = mod.lora_b.detach().contiguous().clone()
@@ -152,16 +182,21 @@ def lora_state_dict(model: Any) -> dict[str, Any]:
 def _merge_adapter(model: Any, tensors: dict[str, Any]) -> None:
     """Fold a saved adapter into the plain Linear weights: W += scale * B @ A."""
     torch = _torch()
+    used: set[str] = set()
     with torch.no_grad():
         for i, layer in enumerate(model.encoder.layer):
-            attn = layer.attention.self
-            for name in _LORA_TARGETS:
+            for name, path in LORA_MODULES.items():
                 key = f"layer.{i}.{name}"
                 if f"{key}.lora_a" not in tensors:
                     continue
                 a, b = tensors[f"{key}.lora_a"], tensors[f"{key}.lora_b"]
                 scale = float(tensors[f"{key}.scale"][0])
-                getattr(attn, name).weight += scale * (b @ a)
+                parent, attr = _submodule(layer, path)
+                getattr(parent, attr).weight += scale * (b @ a)
+                used |= {f"{key}.lora_a", f"{key}.lora_b", f"{key}.scale"}
+    stray = sorted(set(tensors) - used)
+    if stray:
+        raise ConfigError(f"the encoder adapter has tensors this encoder cannot place: {', '.join(stray[:3])}")
 
 
 # --------------------------------------------------------------------------------------------

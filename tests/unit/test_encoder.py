@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from intel.errors import ConfigError
 from intel.nlp.encoder import (
     BF16_TOLERANCE,
     DIM,
+    LORA_MODULES,
     Encoder,
     apply_lora,
     cpu_supports_bf16,
@@ -86,7 +88,8 @@ def test_email_text() -> None:
     assert len(email_text("s", "x" * 10_000)) == 2000
 
 
-def test_lora_adapter_merges_into_the_same_function(tmp_path: Path) -> None:
+@pytest.mark.parametrize("targets", [("query", "value"), tuple(LORA_MODULES)])
+def test_lora_adapter_merges_into_the_same_function(tmp_path: Path, targets: tuple[str, ...]) -> None:
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
     from transformers import BertConfig, BertModel
@@ -96,7 +99,8 @@ def test_lora_adapter_merges_into_the_same_function(tmp_path: Path) -> None:
     base = BertModel(config).eval()
     base.save_pretrained(tmp_path / "base")
     wrapped = BertModel.from_pretrained(tmp_path / "base").eval()
-    params = apply_lora(wrapped, rank=2, alpha=4.0, seed=1)
+    params = apply_lora(wrapped, rank=2, alpha=4.0, seed=1, targets=targets)
+    assert len(params) == 2 * len(targets) * config.num_hidden_layers
     with torch.no_grad():
         for p in params:
             p.normal_()  # a trained-looking adapter (lora_b starts at zero)
@@ -113,3 +117,23 @@ def test_lora_adapter_merges_into_the_same_function(tmp_path: Path) -> None:
         merged = enc.model_(input_ids=ids).last_hidden_state
     assert torch.allclose(merged, expected, atol=1e-4)
     assert (tmp_path / "adapter.safetensors").stat().st_size < 20_000
+    with torch.no_grad():
+        plain = base(input_ids=ids).last_hidden_state
+    assert not torch.allclose(merged, plain, atol=1e-3)  # the adapter did change the function
+
+
+def test_lora_rejects_unknown_targets_and_foreign_adapters(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    model = BertModel(config)
+    with pytest.raises(ConfigError, match="unknown LoRA target pooler"):
+        apply_lora(model, targets=("query", "pooler"))
+    model.save_pretrained(tmp_path / "base")
+    (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *map(str, range(45))]))
+    BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt")).save_pretrained(tmp_path / "base")
+    save_file({"layer.7.query.lora_a": torch.zeros(2, 16)}, str(tmp_path / "foreign.safetensors"))
+    with pytest.raises(ConfigError, match=r"cannot place: layer\.7\.query\.lora_a"):
+        Encoder(tmp_path / "base", adapter=tmp_path / "foreign.safetensors", bf16="off").load()

@@ -179,8 +179,12 @@ def test_train_is_reproducible(data_dir: Path, tmp_path: Path) -> None:
         assert metrics["results"]["emotion"]["calibration"]["c"] in cfg.c_grid
         assert (out / "adapter.safetensors").is_file()
         runs.append([LinearHead.load(out, f"{t}.v1") for t in ("sentiment", "intent", "emotion")])
-        card = write_card(metrics, out)
-        assert "| `emotion.v1` |" in card.read_text()
+        intent = metrics["results"]["intent"]
+        assert intent["email_ask_val"]["rows"] == intent["email_val"]["rows"] > 0
+        assert 0.0 <= intent["email_ask_val"]["f1"] <= 1.0
+        card = write_card(metrics, out).read_text()
+        assert "| `emotion.v1` |" in card
+        assert "held-out 20% of our email examples (ask = request or query)" in card
     for one, two in zip(*runs, strict=True):
         assert one.labels == two.labels
         assert (one.coef_ == two.coef_).all() and (one.bias_ == two.bias_).all()
