@@ -374,6 +374,12 @@ def _macro_f1(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str
     return float(f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
 
 
+def _ask_f1(gold: Sequence[int], predicted_labels: Sequence[str]) -> float:
+    """F1 of "asks the reader for something" (predicted request or query) against 0/1 `gold`."""
+    pred = np.asarray([int(lab in ASK_LABELS) for lab in predicted_labels])
+    return round(binary_f1(np.asarray(gold), pred), 4)
+
+
 def _fit_head(
     task: str, x: np.ndarray, y: list[str], cfg: TrainConfig, version: str, c: float | None = None
 ) -> LinearHead:
@@ -608,25 +614,21 @@ def train(
             res["c"] = cfg.c if cfg.c is not None else 1.0
             head = _fit_head(task, x, labels, cfg, version, res["c"])
         head.save(out_dir)
+        predicted: dict[str, list[str]] = {}
         for split in ("val", "email_val"):
             if split in corpus.data[task]:
                 vt, vl = corpus.data[task][split]
-                pred = [r["label"] for r in head.predict_embeddings(embed(vt))]
-                res[split] = {"rows": len(vt), "macro_f1": round(_macro_f1(vl, pred, sorted(set(vl))), 4)}
+                predicted[split] = [r["label"] for r in head.predict_embeddings(embed(vt))]
+                res[split] = {"rows": len(vt), "macro_f1": round(_macro_f1(vl, predicted[split], sorted(set(vl))), 4)}
         if task == "intent":
             vt, vy = corpus.ask_val
-            pred_ask = [int(r["label"] in ASK_LABELS) for r in head.predict_embeddings(embed(vt))]
-            res["ask_val"] = {"rows": len(vt), "f1": round(binary_f1(np.asarray(vy), np.asarray(pred_ask)), 4)}
+            pred = [r["label"] for r in head.predict_embeddings(embed(vt))]
+            res["ask_val"] = {"rows": len(vt), "f1": _ask_f1(vy, pred)}
             # The same ask decision on our held-out email examples, whose labels are clean (we wrote
             # them) where Parakweet's are noisy.
-            et, el = corpus.data["intent"].get("email_val", ([], []))
-            if et:
-                pred_ask = [int(r["label"] in ASK_LABELS) for r in head.predict_embeddings(embed(et))]
-                gold_ask = [int(lab in ASK_LABELS) for lab in el]
-                res["email_ask_val"] = {
-                    "rows": len(et),
-                    "f1": round(binary_f1(np.asarray(gold_ask), np.asarray(pred_ask)), 4),
-                }
+            if predicted.get("email_val"):
+                gold = [int(lab in ASK_LABELS) for lab in corpus.data[task]["email_val"][1]]
+                res["email_ask_val"] = {"rows": len(gold), "f1": _ask_f1(gold, predicted["email_val"])}
         results[task] = res
         progress(f"{task}: {json.dumps({k: v for k, v in res.items() if k != 'calibration'})}")
     metrics["heads_seconds"] = round(time.monotonic() - heads_started, 1)
