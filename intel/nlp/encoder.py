@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,12 +132,20 @@ class LoRALinear:
         return _LoRA(linear)
 
 
-def _submodule(layer: Any, path: str) -> tuple[Any, str]:
-    """The parent module and attribute name of ``path`` (``"attention.self.query"``) in `layer`."""
-    *parents, name = path.split(".")
-    for part in parents:
-        layer = getattr(layer, part)
-    return layer, name
+def _lora_sites(model: Any) -> Iterator[tuple[str, str, int, Any, str]]:
+    """Every Linear of `LORA_MODULES` in every layer of a BERT model, in a fixed order.
+
+    Yields ``(key, name, slot, parent, attr)``: the adapter's tensor-name prefix
+    ``layer.{i}.{name}``, the module name, the slot ``i * 10 + j`` that seeds its initialisation,
+    and the parent module with the attribute that holds the Linear.
+    """
+    for i, layer in enumerate(model.encoder.layer):
+        for j, (name, path) in enumerate(LORA_MODULES.items()):
+            *parents, attr = path.split(".")
+            parent = layer
+            for part in parents:
+                parent = getattr(parent, part)
+            yield f"layer.{i}.{name}", name, i * 10 + j, parent, attr
 
 
 def apply_lora(
@@ -153,12 +161,9 @@ def apply_lora(
             f"unknown LoRA target {', '.join(unknown) or '(none given)'}: choose from {', '.join(LORA_MODULES)}"
         )
     params: list[Any] = []
-    for i, layer in enumerate(model.encoder.layer):
-        for j, name in enumerate(LORA_MODULES):
-            if name not in targets:
-                continue
-            parent, attr = _submodule(layer, LORA_MODULES[name])
-            wrapped = LoRALinear.wrap(getattr(parent, attr), rank, alpha, seed * 1000 + i * 10 + j)
+    for _, name, slot, parent, attr in _lora_sites(model):
+        if name in targets:
+            wrapped = LoRALinear.wrap(getattr(parent, attr), rank, alpha, seed * 1000 + slot)
             setattr(parent, attr, wrapped)
             params += [wrapped.lora_a, wrapped.lora_b]
     return params
@@ -168,14 +173,12 @@ def lora_state_dict(model: Any) -> dict[str, Any]:
     """The adapter tensors only: ``layer.{i}.{module}.lora_{a|b}`` (+ ``scale`` per module)."""
     torch = _torch()
     out: dict[str, Any] = {}
-    for i, layer in enumerate(model.encoder.layer):
-        for name, path in LORA_MODULES.items():
-            parent, attr = _submodule(layer, path)
-            mod = getattr(parent, attr)
-            if hasattr(mod, "lora_a"):
-                out[f"layer.{i}.{name}.lora_a"] = mod.lora_a.detach().contiguous().clone()
-                out[f"layer.{i}.{name}.lora_b"] = mod.lora_b.detach().contiguous().clone()
-                out[f"layer.{i}.{name}.scale"] = torch.tensor([mod.scale], dtype=torch.float32)
+    for key, _, _, parent, attr in _lora_sites(model):
+        mod = getattr(parent, attr)
+        if hasattr(mod, "lora_a"):
+            out[f"{key}.lora_a"] = mod.lora_a.detach().contiguous().clone()
+            out[f"{key}.lora_b"] = mod.lora_b.detach().contiguous().clone()
+            out[f"{key}.scale"] = torch.tensor([mod.scale], dtype=torch.float32)
     return out
 
 
@@ -184,16 +187,13 @@ def _merge_adapter(model: Any, tensors: dict[str, Any]) -> None:
     torch = _torch()
     used: set[str] = set()
     with torch.no_grad():
-        for i, layer in enumerate(model.encoder.layer):
-            for name, path in LORA_MODULES.items():
-                key = f"layer.{i}.{name}"
-                if f"{key}.lora_a" not in tensors:
-                    continue
-                a, b = tensors[f"{key}.lora_a"], tensors[f"{key}.lora_b"]
-                scale = float(tensors[f"{key}.scale"][0])
-                parent, attr = _submodule(layer, path)
-                getattr(parent, attr).weight += scale * (b @ a)
-                used |= {f"{key}.lora_a", f"{key}.lora_b", f"{key}.scale"}
+        for key, _, _, parent, attr in _lora_sites(model):
+            if f"{key}.lora_a" not in tensors:
+                continue
+            a, b = tensors[f"{key}.lora_a"], tensors[f"{key}.lora_b"]
+            scale = float(tensors[f"{key}.scale"][0])
+            getattr(parent, attr).weight += scale * (b @ a)
+            used |= {f"{key}.lora_a", f"{key}.lora_b", f"{key}.scale"}
     stray = sorted(set(tensors) - used)
     if stray:
         raise ConfigError(f"the encoder adapter has tensors this encoder cannot place: {', '.join(stray[:3])}")
