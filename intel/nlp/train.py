@@ -682,12 +682,12 @@ def write_card(metrics: dict[str, Any], out_dir: Path | None = None) -> Path:
         for split in ("val", "ask_val", "email_val", "email_ask_val"):
             if split not in res:
                 continue
-            metric = "F1 (ask)" if "ask" in split else "macro-F1"
-            value = res[split].get("f1", res[split].get("macro_f1"))
+            score = res[split]  # ask splits store a binary "f1", the others a "macro_f1"
+            metric, value = ("F1 (ask)", score["f1"]) if "f1" in score else ("macro-F1", score["macro_f1"])
             goal_split, _, goal = _GOALS[task]
             goal_text = f">= {goal} ({'met' if value >= goal else 'NOT met'})" if split == goal_split else ""
             lines.append(
-                f"| `{task}.{metrics['version']}` | {split_names[split]} | {res[split]['rows']} | {metric} | "
+                f"| `{task}.{metrics['version']}` | {split_names[split]} | {score['rows']} | {metric} | "
                 f"{value:.3f} | {goal_text} |"
             )
     results = metrics.get("results", {})
